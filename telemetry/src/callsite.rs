@@ -1,0 +1,265 @@
+//! One static per tracked function: what it sends, and its per-process call counters.
+//!
+//! The macros declare a `Callsite` as a `static` inside the tracked function. It carries
+//! the function's event name and argument plan (what the catalog lists), plus the atomic
+//! counters that fold calls beyond the per-name budget into one aggregate event: no map,
+//! no lock, and no allocation on the caller's thread.
+
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
+
+/// Whether a tracked function is a CLI command or a pipeline step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Category {
+    /// A CLI handler, marked with `#[tracked_command]`.
+    Command,
+    /// A pipeline step, marked with `#[tracked_step]`.
+    Step,
+}
+
+impl Category {
+    /// The `event_category` value on the wire, and the prefix of the event name.
+    ///
+    /// ```
+    /// assert_eq!(telemetry::Category::Step.as_str(), "step");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Category::Command => "command",
+            Category::Step => "step",
+        }
+    }
+}
+
+/// How an argument's value leaves the process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ArgMode {
+    /// A keyed one-way hash of the value (the default).
+    Hashed,
+    /// The value as it is (`record(..)`): for low-cardinality, non-identifying values.
+    Recorded,
+}
+
+impl ArgMode {
+    /// `"hashed"` or `"recorded"`.
+    ///
+    /// ```
+    /// assert_eq!(telemetry::ArgMode::Recorded.as_str(), "recorded");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ArgMode::Hashed => "hashed",
+            ArgMode::Recorded => "recorded",
+        }
+    }
+}
+
+/// An argument a tracked function sends. Skipped arguments are not listed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ArgSpec {
+    /// The parameter's name, as written in the function signature.
+    pub name: &'static str,
+    /// Hashed or recorded.
+    pub mode: ArgMode,
+}
+
+/// The static description of one tracked function, plus its call counters.
+///
+/// Created by the macros; read through [`catalog()`](crate::catalog()).
+pub struct Callsite {
+    category: Category,
+    name: &'static str,
+    args: &'static [ArgSpec],
+    module_path: &'static str,
+    file: &'static str,
+    line: u32,
+    counters: Counters,
+}
+
+impl Callsite {
+    /// Used by the macros: describes a tracked function.
+    #[doc(hidden)]
+    pub const fn new(
+        category: Category,
+        name: &'static str,
+        args: &'static [ArgSpec],
+        module_path: &'static str,
+        file: &'static str,
+        line: u32,
+    ) -> Self {
+        Callsite {
+            category,
+            name,
+            args,
+            module_path,
+            file,
+            line,
+            counters: Counters::new(),
+        }
+    }
+
+    /// Command or step.
+    pub fn category(&self) -> Category {
+        self.category
+    }
+
+    /// The event's name without its category (`init` for `command_init`).
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The arguments the function sends, in signature order.
+    pub fn args(&self) -> &'static [ArgSpec] {
+        self.args
+    }
+
+    /// The Rust module the function is defined in.
+    pub fn module_path(&self) -> &'static str {
+        self.module_path
+    }
+
+    /// The source file the function is defined in.
+    pub fn file(&self) -> &'static str {
+        self.file
+    }
+
+    /// The line of the function's attribute.
+    pub fn line(&self) -> u32 {
+        self.line
+    }
+
+    #[cfg(feature = "enabled")]
+    pub(crate) fn counters(&self) -> &Counters {
+        &self.counters
+    }
+}
+
+impl std::fmt::Debug for Callsite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Callsite")
+            .field("category", &self.category)
+            .field("name", &self.name)
+            .field("args", &self.args)
+            .field("module_path", &self.module_path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Per-callsite counters. Calls up to the budget are sent one by one; the rest are folded
+/// here with relaxed atomics and sent as one aggregate event per flush.
+pub(crate) struct Counters {
+    /// Calls that reached their end so far in this process.
+    pub(crate) calls: AtomicU32,
+    pub(crate) folded: AtomicU64,
+    pub(crate) failures: AtomicU64,
+    pub(crate) total_ns: AtomicU64,
+    pub(crate) min_ns: AtomicU64,
+    pub(crate) max_ns: AtomicU64,
+    /// The invocation of the last folded call, to name the command in the aggregate.
+    pub(crate) last_invocation: AtomicU64,
+    /// Set once the callsite has been pushed onto the list of folding callsites.
+    pub(crate) listed: AtomicBool,
+    pub(crate) next: AtomicPtr<Callsite>,
+}
+
+impl Counters {
+    const fn new() -> Self {
+        Counters {
+            calls: AtomicU32::new(0),
+            folded: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+            total_ns: AtomicU64::new(0),
+            min_ns: AtomicU64::new(u64::MAX),
+            max_ns: AtomicU64::new(0),
+            last_invocation: AtomicU64::new(0),
+            listed: AtomicBool::new(false),
+            next: AtomicPtr::new(std::ptr::null_mut()),
+        }
+    }
+
+    /// Folds one call into the aggregate.
+    #[cfg(feature = "enabled")]
+    #[inline]
+    pub(crate) fn fold(&self, elapsed_ns: u64, success: bool, invocation: u64) {
+        self.folded.fetch_add(1, Ordering::Relaxed);
+        if !success {
+            self.failures.fetch_add(1, Ordering::Relaxed);
+        }
+        self.total_ns.fetch_add(elapsed_ns, Ordering::Relaxed);
+        self.min_ns.fetch_min(elapsed_ns, Ordering::Relaxed);
+        self.max_ns.fetch_max(elapsed_ns, Ordering::Relaxed);
+        if invocation != 0 {
+            self.last_invocation.store(invocation, Ordering::Relaxed);
+        }
+    }
+
+    /// Takes what was folded since the last call, leaving the counters empty.
+    #[cfg(feature = "enabled")]
+    pub(crate) fn take(&self) -> Option<Folded> {
+        let count = self.folded.swap(0, Ordering::Relaxed);
+        if count == 0 {
+            return None;
+        }
+        Some(Folded {
+            count,
+            failures: self.failures.swap(0, Ordering::Relaxed),
+            total_ns: self.total_ns.swap(0, Ordering::Relaxed),
+            min_ns: self.min_ns.swap(u64::MAX, Ordering::Relaxed),
+            max_ns: self.max_ns.swap(0, Ordering::Relaxed),
+            last_invocation: self.last_invocation.load(Ordering::Relaxed),
+        })
+    }
+}
+
+/// A snapshot of folded calls, turned into an aggregate event by the worker.
+#[cfg(feature = "enabled")]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Folded {
+    pub(crate) count: u64,
+    pub(crate) failures: u64,
+    pub(crate) total_ns: u64,
+    pub(crate) min_ns: u64,
+    pub(crate) max_ns: u64,
+    pub(crate) last_invocation: u64,
+}
+
+/// Head of the lock-free list of callsites that have started folding.
+#[cfg(feature = "enabled")]
+static FOLDING: AtomicPtr<Callsite> = AtomicPtr::new(std::ptr::null_mut());
+
+/// Adds `callsite` to the list of folding callsites, once.
+#[cfg(feature = "enabled")]
+pub(crate) fn list_folding(callsite: &'static Callsite) {
+    let counters = &callsite.counters;
+    if counters.listed.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let node = callsite as *const Callsite as *mut Callsite;
+    let mut head = FOLDING.load(Ordering::Acquire);
+    loop {
+        counters.next.store(head, Ordering::Relaxed);
+        match FOLDING.compare_exchange_weak(head, node, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return,
+            Err(current) => head = current,
+        }
+    }
+}
+
+/// Every callsite that has started folding, newest first.
+#[cfg(feature = "enabled")]
+pub(crate) fn folding() -> impl Iterator<Item = &'static Callsite> {
+    let mut next = FOLDING.load(Ordering::Acquire);
+    std::iter::from_fn(move || {
+        // The list only ever holds `&'static Callsite`s pushed by `list_folding`, and
+        // nodes are never removed, so each pointer is a valid `'static` reference.
+        let current: &'static Callsite = pointer_to_static(next)?;
+        next = current.counters.next.load(Ordering::Acquire);
+        Some(current)
+    })
+}
+
+#[cfg(feature = "enabled")]
+#[allow(unsafe_code)]
+fn pointer_to_static(pointer: *mut Callsite) -> Option<&'static Callsite> {
+    // SAFETY: see `folding`: only `&'static Callsite` values are stored, never freed.
+    unsafe { pointer.cast_const().as_ref() }
+}

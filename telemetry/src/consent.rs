@@ -1,0 +1,107 @@
+//! Whether telemetry is on for this run, and which source decided. Resolved once, at
+//! `init`, before anything else happens.
+
+use std::fmt;
+
+use crate::config::Config;
+
+/// The source that decided whether telemetry is on, in precedence order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Source {
+    /// The `telemetry` crate was built without its `enabled` feature.
+    CompiledOut,
+    /// `DO_NOT_TRACK` is set to a true value.
+    DoNotTrack,
+    /// `<APP>_TELEMETRY_DISABLED` is set to a true value.
+    AppDisabledEnv,
+    /// The host said so: `Config::enabled(false)` (its flag or project file).
+    Host,
+    /// The user's choice saved by `enable`/`disable`.
+    Saved,
+    /// The state file exists but cannot be read or parsed: off for this run, so a saved
+    /// opt-out is never lost to a corrupted file.
+    UnreadableState,
+    /// No state directory could be found or created: off, the host is unaffected.
+    NoStateDir,
+    /// The configuration cannot work (an endpoint that is not `https://` or loopback,
+    /// no endpoint and no sink).
+    InvalidConfig,
+    /// Nothing said no: on by default.
+    Default,
+}
+
+impl Source {
+    /// A short, human-readable explanation.
+    ///
+    /// ```
+    /// assert_eq!(telemetry::Source::DoNotTrack.describe(), "DO_NOT_TRACK is set");
+    /// ```
+    pub fn describe(self) -> &'static str {
+        match self {
+            Source::CompiledOut => "built without the `enabled` feature",
+            Source::DoNotTrack => "DO_NOT_TRACK is set",
+            Source::AppDisabledEnv => "the application's TELEMETRY_DISABLED variable is set",
+            Source::Host => "the application turned it off (flag or project setting)",
+            Source::Saved => "the saved choice",
+            Source::UnreadableState => {
+                "the state file cannot be read (off until it is fixed or reset)"
+            }
+            Source::NoStateDir => "no writable state directory",
+            Source::InvalidConfig => "the configuration is invalid",
+            Source::Default => "the default",
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+/// Parses a boolean environment value: `1`, `true`, `yes`, `on` (any case) are true;
+/// `0`, `false`, `no`, `off` and empty are false; anything else is `None`.
+///
+/// ```
+/// use telemetry::parse_bool;
+/// assert_eq!(parse_bool("YES"), Some(true));
+/// assert_eq!(parse_bool(""), Some(false));
+/// assert_eq!(parse_bool("maybe"), None);
+/// ```
+pub fn parse_bool(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" | "" => Some(false),
+        _ => None,
+    }
+}
+
+/// An opt-out variable: set to an unrecognised non-empty value, it counts as true, since
+/// a user who set it meant something and privacy wins ties.
+pub(crate) fn env_opt_out(name: &str) -> bool {
+    match std::env::var_os(name) {
+        None => false,
+        Some(value) => parse_bool(&value.to_string_lossy()).unwrap_or(true),
+    }
+}
+
+/// A switch variable (`<APP>_TELEMETRY_DEBUG`): only a recognised true value turns it on.
+pub(crate) fn env_switch(name: &str) -> bool {
+    std::env::var_os(name).is_some_and(|value| parse_bool(&value.to_string_lossy()) == Some(true))
+}
+
+/// The decision from the sources that need no file: the environment and the host.
+/// `None` means "not decided yet": the saved choice and the default come next.
+pub(crate) fn from_environment(config: &Config) -> Option<Source> {
+    if env_opt_out("DO_NOT_TRACK") {
+        return Some(Source::DoNotTrack);
+    }
+    if env_opt_out(&format!("{}_TELEMETRY_DISABLED", config.env_prefix())) {
+        return Some(Source::AppDisabledEnv);
+    }
+    if config.host_enabled == Some(false) {
+        return Some(Source::Host);
+    }
+    None
+}

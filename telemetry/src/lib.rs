@@ -1,0 +1,213 @@
+//! Anonymous usage telemetry done right, for Rust command-line tools and data pipelines.
+//!
+//! Annotate handlers with [`#[tracked_command]`](tracked_command) and pipeline steps with
+//! [`#[tracked_step]`](tracked_step); call [`init`] at the top of `main`. Each call then
+//! records its elapsed time, whether it succeeded, and its arguments as keyed one-way
+//! hashes. Events go through one bounded channel to a background worker that batches and
+//! delivers them (Segment-compatible HTTP by default), without ever blocking the caller
+//! or holding the exit longer than a small bound. Users opt out with `DO_NOT_TRACK`,
+//! `<APP>_TELEMETRY_DISABLED`, the host's own flag, or a saved choice; and a build
+//! without the `enabled` feature contains no telemetry code at all.
+//!
+//! ```no_run
+//! use telemetry::{tracked_command, tracked_step};
+//!
+//! #[derive(Debug)]
+//! struct Error;
+//! impl std::fmt::Display for Error {
+//!     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("error") }
+//! }
+//!
+//! #[tracked_command(record(destination), hash(source))]
+//! fn init(source: &str, destination: &str) -> Result<(), Error> {
+//!     load_rows("events", vec![1, 2, 3])?;
+//!     Ok(())
+//! }
+//!
+//! #[tracked_step(name = "load", skip(rows))]
+//! fn load_rows(table: &str, rows: Vec<u32>) -> Result<usize, Error> {
+//!     Ok(rows.len())
+//! }
+//!
+//! fn main() -> std::process::ExitCode {
+//!     let _telemetry = telemetry::init(
+//!         telemetry::Config::new("minietl", env!("CARGO_PKG_VERSION"))
+//!             .endpoint("https://collector.example.com/v1/batch")
+//!             .write_key("WRITE_KEY"),
+//!     );
+//!     match init("s3://bucket/data", "duckdb") {
+//!         Ok(()) => std::process::ExitCode::SUCCESS,
+//!         Err(_) => std::process::ExitCode::FAILURE,
+//!     }
+//! }
+//! ```
+//!
+//! See the README for the event format field by field, every environment variable, and
+//! how to send events to your own receiver.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![deny(missing_docs)]
+// Without `enabled`, the internals that only keep public signatures alive go unused.
+#![cfg_attr(not(feature = "enabled"), allow(dead_code, unused_imports))]
+
+mod callsite;
+mod catalog;
+mod config;
+mod consent;
+mod event;
+mod guard;
+mod hash;
+mod manual;
+mod outcome;
+mod status;
+
+pub mod sink;
+
+#[cfg(feature = "enabled")]
+mod context;
+#[cfg(feature = "enabled")]
+mod diag;
+#[cfg(feature = "enabled")]
+mod endpoint;
+#[cfg(feature = "enabled")]
+mod init;
+#[cfg(feature = "enabled")]
+mod invocation;
+#[cfg(feature = "enabled")]
+mod notice;
+#[cfg(feature = "enabled")]
+mod recorder;
+#[cfg(feature = "enabled")]
+mod runtime;
+#[cfg(feature = "enabled")]
+mod scrub;
+#[cfg(feature = "enabled")]
+mod state;
+
+#[doc(hidden)]
+#[cfg(feature = "enabled")]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use callsite::{ArgMode, ArgSpec, Callsite, Category};
+pub use catalog::catalog;
+pub use config::{Config, DEFAULT_EVENT_BUDGET, DEFAULT_FLUSH_TIMEOUT};
+pub use consent::{parse_bool, Source};
+pub use event::{Batch, Context, Event, NameVersion};
+pub use guard::Guard;
+pub use hash::{ArgHasher, HashArg};
+pub use manual::Call;
+pub use outcome::Outcome;
+pub use sink::{Sink, SinkError};
+pub use status::Status;
+
+pub use telemetry_macros::{tracked_command, tracked_step};
+
+/// Starts telemetry for this process and returns the [`Guard`] that flushes it at exit.
+///
+/// Decides consent first (see the README's precedence table): when telemetry is off,
+/// nothing else happens: no file, no thread, no hashing, no socket. When it is on, it
+/// reads or creates the state file, prints the one-time notice on stderr, and starts
+/// the background worker. It never fails, never panics and never waits on the network;
+/// a bad configuration turns telemetry off and is reported by
+/// [`Guard::status`] (and on stderr in debug mode).
+///
+/// Call it once, at the top of `main`. A second call changes nothing.
+///
+/// ```
+/// let guard = telemetry::init(
+///     telemetry::Config::new("demo", "1.0.0")
+///         .endpoint("https://collector.example.com/v1/batch")
+///         .enabled(false), // e.g. the host's --disable-telemetry flag
+/// );
+/// assert!(!guard.is_enabled());
+/// ```
+pub fn init(config: Config) -> Guard {
+    #[cfg(feature = "enabled")]
+    {
+        init::init(config)
+    }
+    #[cfg(not(feature = "enabled"))]
+    {
+        Guard::new(
+            Status::off(Source::CompiledOut),
+            config.flush_timeout,
+            false,
+        )
+    }
+}
+
+/// Waits, at most the configured `flush_timeout`, until everything recorded so far is
+/// delivered. For programs that leave through `std::process::exit`, which skips the
+/// guard's drop.
+///
+/// ```
+/// telemetry::flush(); // returns at once when telemetry is off
+/// ```
+pub fn flush() {
+    #[cfg(feature = "enabled")]
+    runtime::flush(init::flush_timeout());
+}
+
+/// Sends a custom event through the same pipeline: `properties` is any serializable
+/// value (an object's fields become the event's properties; anything else is sent under
+/// `value`). The event's `event_category` is `custom`.
+///
+/// Unlike tracked calls, this serializes on the caller's thread: it is for rare events,
+/// not hot loops. Send only what identifies nobody.
+///
+/// ```
+/// telemetry::track("export_finished", serde_json::json!({"format": "parquet", "files": 3}));
+/// ```
+pub fn track<P: serde::Serialize>(event: &str, properties: P) {
+    #[cfg(feature = "enabled")]
+    {
+        if !runtime::is_recording() {
+            return;
+        }
+        let properties = match serde_json::to_value(properties) {
+            Ok(serde_json::Value::Object(map)) => map,
+            Ok(serde_json::Value::Null) | Err(_) => serde_json::Map::new(),
+            Ok(other) => std::iter::once(("value".to_owned(), other)).collect(),
+        };
+        runtime::send(runtime::Message::Custom(runtime::CustomEvent {
+            name: event.to_owned(),
+            at: std::time::SystemTime::now(),
+            properties,
+        }));
+    }
+    #[cfg(not(feature = "enabled"))]
+    let _ = (event, properties);
+}
+
+/// What [`init`] would decide for `config`, without starting anything or writing any
+/// file: whether telemetry is on, which source decided, where the state lives and the
+/// anonymous id.
+///
+/// ```
+/// std::env::set_var("DO_NOT_TRACK", "1");
+/// let status = telemetry::status(&telemetry::Config::new("demo", "1.0"));
+/// assert!(!status.enabled);
+/// assert_eq!(status.source, telemetry::Source::DoNotTrack);
+/// # std::env::remove_var("DO_NOT_TRACK");
+/// ```
+pub fn status(config: &Config) -> Status {
+    #[cfg(feature = "enabled")]
+    {
+        match init::decide(config) {
+            Err(status) => status,
+            Ok(decision) => Status {
+                enabled: true,
+                source: decision.source,
+                state_dir: decision.state_dir,
+                anonymous_id: decision.state.map(|state| state.anonymous_id),
+                problem: None,
+            },
+        }
+    }
+    #[cfg(not(feature = "enabled"))]
+    {
+        let _ = config;
+        Status::off(Source::CompiledOut)
+    }
+}

@@ -1,0 +1,151 @@
+//! Manual instrumentation: [`Call`], made by [`command!`](crate::command!) and
+//! [`step!`](crate::step!), for code that cannot use the attributes.
+
+use crate::outcome::Outcome;
+
+/// One call of a command or step, timed from its creation until [`finish`](Call::finish).
+///
+/// Dropped without `finish`, it records a failure: `"panic"` while unwinding, otherwise
+/// `"cancelled"`.
+///
+/// ```
+/// fn export(rows: &[u32]) -> Result<usize, std::io::Error> {
+///     let call = telemetry::step!("export");
+///     let result = Ok(rows.len());
+///     call.finish(&result);
+///     result
+/// }
+/// assert_eq!(export(&[1, 2]).unwrap(), 2);
+/// ```
+#[must_use = "a call records when it is finished or dropped"]
+pub struct Call {
+    #[cfg(feature = "enabled")]
+    guard: crate::recorder::CallGuard,
+}
+
+impl Call {
+    #[doc(hidden)]
+    #[cfg(feature = "enabled")]
+    pub fn __start(callsite: &'static crate::Callsite) -> Self {
+        Call {
+            guard: crate::recorder::CallGuard::start(callsite),
+        }
+    }
+
+    #[doc(hidden)]
+    #[cfg(not(feature = "enabled"))]
+    pub fn __disabled() -> Self {
+        Call {}
+    }
+
+    /// Records the call with the outcome of `result` (see [`Outcome`]).
+    pub fn finish<R: Outcome + ?Sized>(self, result: &R) {
+        #[cfg(feature = "enabled")]
+        {
+            let mut call = self;
+            call.guard.finish(
+                crate::recorder::Finish::new(result.is_success(), result.error_kind()),
+                || None,
+            );
+        }
+        #[cfg(not(feature = "enabled"))]
+        let _ = (self, result);
+    }
+
+    /// Records a success.
+    ///
+    /// ```
+    /// let call = telemetry::command!("sync");
+    /// call.success();
+    /// ```
+    pub fn success(self) {
+        self.finish(&());
+    }
+
+    /// Records a failure of the given kind.
+    ///
+    /// ```
+    /// let call = telemetry::command!("sync");
+    /// call.failure("offline");
+    /// ```
+    pub fn failure(self, kind: &'static str) {
+        #[cfg(feature = "enabled")]
+        {
+            let mut call = self;
+            call.guard
+                .finish(crate::recorder::Finish::new(false, Some(kind)), || None);
+        }
+        #[cfg(not(feature = "enabled"))]
+        let _ = (self, kind);
+    }
+}
+
+/// Starts a manually instrumented command call: `telemetry::command!("name")` returns a
+/// [`Call`]. Sent as `command_<name>`, listed in the catalog.
+///
+/// ```
+/// let call = telemetry::command!("init");
+/// call.finish(&Ok::<(), std::io::Error>(()));
+/// ```
+#[cfg(feature = "enabled")]
+#[macro_export]
+macro_rules! command {
+    ($name:literal) => {{
+        $crate::__private::callsite! {
+            static __TELEMETRY_CALLSITE = $crate::__private::Callsite::new(
+                $crate::Category::Command, $name, &[],
+                ::core::module_path!(), ::core::file!(), ::core::line!(),
+            );
+        }
+        $crate::Call::__start(&__TELEMETRY_CALLSITE)
+    }};
+}
+
+/// Starts a manually instrumented step call: `telemetry::step!("name")` returns a
+/// [`Call`]. Sent as `step_<name>`, under the current command.
+///
+/// ```
+/// let call = telemetry::step!("load");
+/// call.success();
+/// ```
+#[cfg(feature = "enabled")]
+#[macro_export]
+macro_rules! step {
+    ($name:literal) => {{
+        $crate::__private::callsite! {
+            static __TELEMETRY_CALLSITE = $crate::__private::Callsite::new(
+                $crate::Category::Step, $name, &[],
+                ::core::module_path!(), ::core::file!(), ::core::line!(),
+            );
+        }
+        $crate::Call::__start(&__TELEMETRY_CALLSITE)
+    }};
+}
+
+/// Starts a manually instrumented command call (no-op: built without `enabled`).
+///
+/// ```
+/// let call = telemetry::command!("init");
+/// call.success();
+/// ```
+#[cfg(not(feature = "enabled"))]
+#[macro_export]
+macro_rules! command {
+    ($name:literal) => {
+        $crate::Call::__disabled()
+    };
+}
+
+/// Starts a manually instrumented step call (no-op: built without `enabled`).
+///
+/// ```
+/// let call = telemetry::step!("load");
+/// call.success();
+/// ```
+#[cfg(not(feature = "enabled"))]
+#[macro_export]
+macro_rules! step {
+    ($name:literal) => {
+        $crate::Call::__disabled()
+    };
+}

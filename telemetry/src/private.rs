@@ -1,0 +1,105 @@
+//! What `#[tracked_command]` and `#[tracked_step]` expand to. Not public API: the names
+//! here may change in any release, together with the macros that use them.
+//!
+//! The macros spell every path as `::telemetry::__private::...`, so this module also
+//! re-exports the `core`/`std` items the expansion needs (a user module named `core` or
+//! `std` must not break the expansion).
+
+pub use ::core;
+pub use ::std;
+
+pub use crate::callsite::{ArgMode, ArgSpec, Callsite, Category};
+pub use crate::hash::HashArg;
+pub use crate::outcome::Outcome;
+pub use crate::recorder::{CallGuard, Finish, Instrumented};
+
+#[cfg(feature = "enabled")]
+pub use ::linkme;
+
+#[cfg(feature = "enabled")]
+pub use crate::catalog::CALLSITES;
+
+/// Wraps a reference to a returned value so the expansion can pick, by autoref
+/// specialization, the [`Outcome`] impl when there is one and "success" otherwise.
+pub struct Probe<'a, T: ?Sized>(pub &'a T);
+
+/// Picked when the returned type implements [`Outcome`].
+pub trait ViaOutcome {
+    /// The outcome of the call.
+    fn __telemetry_outcome(&self) -> Finish;
+}
+
+impl<T: Outcome + ?Sized> ViaOutcome for Probe<'_, T> {
+    #[inline]
+    fn __telemetry_outcome(&self) -> Finish {
+        Finish::new(self.0.is_success(), self.0.error_kind())
+    }
+}
+
+/// Picked when the returned type implements nothing the library knows: a call that
+/// returns is a success.
+pub trait ViaFallback {
+    /// The outcome of the call.
+    fn __telemetry_outcome(&self) -> Finish;
+}
+
+impl<T: ?Sized> ViaFallback for &Probe<'_, T> {
+    #[inline]
+    fn __telemetry_outcome(&self) -> Finish {
+        Finish::new(true, None)
+    }
+}
+
+/// Picked for a `Result` whose error implements `Display`: the (scrubbed, opt-in) message.
+pub trait MessageViaDisplay {
+    /// The error's message, when the call failed.
+    fn __telemetry_message(&self) -> Option<std::string::String>;
+}
+
+impl<T, E: std::fmt::Display> MessageViaDisplay for Probe<'_, Result<T, E>> {
+    fn __telemetry_message(&self) -> Option<std::string::String> {
+        self.0.as_ref().err().map(std::string::ToString::to_string)
+    }
+}
+
+/// Picked for every other type: no message.
+pub trait MessageFallback {
+    /// No message.
+    fn __telemetry_message(&self) -> Option<std::string::String>;
+}
+
+impl<T: ?Sized> MessageFallback for &Probe<'_, T> {
+    fn __telemetry_message(&self) -> Option<std::string::String> {
+        None
+    }
+}
+
+/// Declares a callsite static and, where link-time collection is supported, adds it to
+/// the catalog. The proc macro emits `::telemetry::__private::callsite!{ ... }` so that
+/// the platform list lives here, next to the runtime that reads it.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __telemetry_callsite {
+    (static $ident:ident = $init:expr;) => {
+        #[cfg_attr(
+                    any(
+                        target_os = "linux",
+                        target_os = "android",
+                        target_os = "macos",
+                        target_os = "ios",
+                        target_os = "windows",
+                        target_os = "freebsd",
+                        target_os = "openbsd",
+                        target_os = "netbsd",
+                        target_os = "dragonfly",
+                        target_os = "illumos",
+                    ),
+                    $crate::__private::linkme::distributed_slice($crate::__private::CALLSITES),
+                    linkme(crate = $crate::__private::linkme)
+                )]
+        static $ident: $crate::__private::Callsite = $init;
+    };
+}
+
+#[cfg(feature = "enabled")]
+pub use crate::__telemetry_callsite as callsite;

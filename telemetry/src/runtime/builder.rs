@@ -1,0 +1,184 @@
+//! Turns records into Segment `track` events. Runs on the worker thread only.
+
+use std::collections::HashMap;
+use std::time::{Instant, SystemTime};
+
+use serde_json::{Map, Value};
+
+use super::record::{ArgValueRef, CustomEvent, Record};
+use crate::callsite::{Callsite, Folded};
+use crate::event::{Context, Event};
+use crate::hash;
+
+/// Everything that is the same for all events of this process.
+pub(crate) struct EventBuilder {
+    anonymous_id: String,
+    context: Context,
+    /// A wall-clock time and the monotonic instant taken with it, so a record's end
+    /// `Instant` becomes a timestamp without a clock read on the caller's thread.
+    base_instant: Instant,
+    base_system: SystemTime,
+    /// Random bits of this process, combined with invocation numbers into ids.
+    session_seed: u64,
+    /// Command names by invocation, for aggregates of steps.
+    commands: HashMap<u64, &'static str>,
+}
+
+impl EventBuilder {
+    pub(crate) fn new(
+        anonymous_id: String,
+        context: Context,
+        base: (Instant, SystemTime),
+        session_seed: u64,
+    ) -> Self {
+        EventBuilder {
+            anonymous_id,
+            context,
+            base_instant: base.0,
+            base_system: base.1,
+            session_seed,
+            commands: HashMap::new(),
+        }
+    }
+
+    fn event(&self, name: String, at: SystemTime, properties: Map<String, Value>) -> Event {
+        Event {
+            kind: "track".to_owned(),
+            event: name,
+            message_id: uuid::Uuid::new_v4().to_string(),
+            anonymous_id: self.anonymous_id.clone(),
+            timestamp: timestamp(at),
+            context: self.context.clone(),
+            properties,
+        }
+    }
+
+    fn wall_time(&self, instant: Instant) -> SystemTime {
+        match instant.checked_duration_since(self.base_instant) {
+            Some(after) => self.base_system + after,
+            None => self.base_system - self.base_instant.duration_since(instant),
+        }
+    }
+
+    /// The wire form of an invocation id: a UUID (version 8) made of this process's
+    /// random seed and the invocation number, so it is unique without a random draw
+    /// on the caller's thread.
+    pub(crate) fn invocation_id(&self, invocation: u64) -> String {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.session_seed.to_be_bytes());
+        bytes[8..].copy_from_slice(&invocation.to_be_bytes());
+        uuid::Uuid::new_v8(bytes).to_string()
+    }
+
+    /// A finished tracked call.
+    pub(crate) fn call(&mut self, record: Record) -> Event {
+        let callsite = record.callsite;
+        let mut properties = base_properties(callsite);
+        properties.insert("elapsed".into(), seconds(record.elapsed_ns));
+        properties.insert("success".into(), Value::Bool(record.success));
+        properties.insert("args".into(), Value::Object(args(callsite, &record)));
+        if !record.success {
+            let mut error = Map::new();
+            if let Some(kind) = record.error_kind {
+                error.insert("kind".into(), Value::String(kind.to_owned()));
+            }
+            if let Some(message) = record.message {
+                error.insert("message".into(), Value::String(*message));
+            }
+            properties.insert("error".into(), Value::Object(error));
+        }
+        if let Some(command) = record.command {
+            self.commands
+                .insert(command.invocation, command.callsite.name());
+            if callsite.category() == crate::Category::Step {
+                properties.insert(
+                    "command".into(),
+                    Value::String(command.callsite.name().to_owned()),
+                );
+            }
+            properties.insert(
+                "invocation_id".into(),
+                Value::String(self.invocation_id(command.invocation)),
+            );
+        }
+        let name = event_name(callsite);
+        self.event(name, self.wall_time(record.end), properties)
+    }
+
+    /// Calls of `callsite` folded since the last aggregate.
+    pub(crate) fn aggregate(&mut self, callsite: &'static Callsite, folded: Folded) -> Event {
+        let mut properties = base_properties(callsite);
+        let failures = folded.failures;
+        properties.insert("elapsed".into(), seconds(folded.total_ns));
+        properties.insert("success".into(), Value::Bool(failures == 0));
+        let mut aggregate = Map::new();
+        aggregate.insert("count".into(), Value::from(folded.count));
+        aggregate.insert("failures".into(), Value::from(failures));
+        aggregate.insert("total_elapsed".into(), seconds(folded.total_ns));
+        aggregate.insert("min_elapsed".into(), seconds(folded.min_ns));
+        aggregate.insert("max_elapsed".into(), seconds(folded.max_ns));
+        properties.insert("aggregate".into(), Value::Object(aggregate));
+        if folded.last_invocation != 0 {
+            if let Some(command) = self.commands.get(&folded.last_invocation) {
+                properties.insert("command".into(), Value::String((*command).to_owned()));
+            }
+            properties.insert(
+                "invocation_id".into(),
+                Value::String(self.invocation_id(folded.last_invocation)),
+            );
+        }
+        self.event(event_name(callsite), SystemTime::now(), properties)
+    }
+
+    /// An event from [`track`](crate::track).
+    pub(crate) fn custom(&mut self, custom: CustomEvent) -> Event {
+        let mut properties = custom.properties;
+        properties.insert("event_category".into(), Value::String("custom".to_owned()));
+        properties.insert("event_name".into(), Value::String(custom.name.clone()));
+        self.event(custom.name, custom.at, properties)
+    }
+}
+
+fn base_properties(callsite: &Callsite) -> Map<String, Value> {
+    let mut properties = Map::new();
+    properties.insert(
+        "event_category".into(),
+        Value::String(callsite.category().as_str().to_owned()),
+    );
+    properties.insert(
+        "event_name".into(),
+        Value::String(callsite.name().to_owned()),
+    );
+    properties
+}
+
+fn event_name(callsite: &Callsite) -> String {
+    format!("{}_{}", callsite.category().as_str(), callsite.name())
+}
+
+fn args(callsite: &Callsite, record: &Record) -> Map<String, Value> {
+    let specs = callsite.args();
+    let mut args = Map::new();
+    for (index, value) in record.args.iter() {
+        let Some(spec) = specs.get(index) else {
+            continue;
+        };
+        let value = match value {
+            ArgValueRef::Hash(digest) => Value::String(hash::encode(digest)),
+            ArgValueRef::Json(json) => json.clone(),
+        };
+        args.insert(spec.name.to_owned(), value);
+    }
+    args
+}
+
+fn seconds(nanos: u64) -> Value {
+    // Rounded to the microsecond: more digits would be noise.
+    let micros = (nanos + 500) / 1_000;
+    Value::from(micros as f64 / 1e6)
+}
+
+/// RFC 3339 in UTC with milliseconds, as Segment expects.
+pub(crate) fn timestamp(at: SystemTime) -> String {
+    humantime::format_rfc3339_millis(at).to_string()
+}

@@ -1,0 +1,138 @@
+//! The process-wide runtime: the channel the hot path sends into, and the worker that
+//! turns records into events and delivers them.
+//!
+//! Everything here exists only once `init` decided telemetry is on. Until then (and
+//! forever in a disabled run) [`is_recording`] is a relaxed load of `false`.
+
+mod builder;
+mod delivery;
+mod record;
+mod worker;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+
+pub(crate) use delivery::Delivery;
+pub(crate) use record::{ArgSlots, ArgValue, CustomEvent, Message, Record};
+pub(crate) use worker::{Worker, WorkerSettings};
+
+/// True between a successful enabled `init` and the end of the exit flush.
+static RECORDING: AtomicBool = AtomicBool::new(false);
+/// Events dropped because the channel was full (reported in a later event).
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+
+pub(crate) struct Runtime {
+    sender: Sender<Message>,
+    hash_key: [u8; 32],
+    error_messages: bool,
+    budget: u32,
+    /// Above this many queued messages a sender wakes the worker (it otherwise sleeps
+    /// between rounds, so most sends wake nobody).
+    wake_threshold: usize,
+    worker: Worker,
+}
+
+/// Whether tracked calls are being recorded right now.
+#[inline(always)]
+pub(crate) fn is_recording() -> bool {
+    RECORDING.load(Ordering::Relaxed)
+}
+
+#[inline]
+fn runtime() -> Option<&'static Runtime> {
+    RUNTIME.get()
+}
+
+/// The installation's hash key, once telemetry is on.
+#[inline]
+pub(crate) fn hash_key() -> Option<&'static [u8; 32]> {
+    runtime().map(|runtime| &runtime.hash_key)
+}
+
+/// Calls of one callsite sent one by one before they are folded into an aggregate.
+#[inline]
+pub(crate) fn budget() -> u32 {
+    runtime().map_or(0, |runtime| runtime.budget)
+}
+
+pub(crate) fn wants_error_messages() -> bool {
+    runtime().is_some_and(|runtime| runtime.error_messages)
+}
+
+/// Hands a message to the worker without ever blocking: a full channel drops and counts.
+#[inline]
+pub(crate) fn send(message: Message) {
+    let Some(runtime) = runtime() else {
+        return;
+    };
+    match runtime.sender.try_send(message) {
+        Ok(()) => {
+            if runtime.sender.len() >= runtime.wake_threshold {
+                runtime.worker.wake();
+            }
+        }
+        Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+            DROPPED.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Takes the count of dropped events, to report it in the next event.
+pub(crate) fn take_dropped() -> u64 {
+    DROPPED.swap(0, Ordering::Relaxed)
+}
+
+/// What `init` hands to the runtime once consent said yes.
+pub(crate) struct Start {
+    pub(crate) hash_key: [u8; 32],
+    pub(crate) error_messages: bool,
+    pub(crate) budget: u32,
+    pub(crate) channel_capacity: usize,
+    pub(crate) worker: WorkerSettings,
+}
+
+/// Starts the worker and opens the hot path. Returns `false` if a runtime already runs
+/// (`init` called twice): the second call changes nothing.
+pub(crate) fn start(start: Start) -> bool {
+    if RUNTIME.get().is_some() {
+        return false;
+    }
+    let capacity = start.channel_capacity.max(16);
+    let (sender, receiver): (Sender<Message>, Receiver<Message>) =
+        crossbeam_channel::bounded(capacity);
+    let mut installed = false;
+    RUNTIME.get_or_init(|| {
+        installed = true;
+        Runtime {
+            sender,
+            hash_key: start.hash_key,
+            error_messages: start.error_messages,
+            budget: start.budget,
+            wake_threshold: capacity / 2,
+            worker: Worker::spawn(receiver, start.worker),
+        }
+    });
+    if installed {
+        RECORDING.store(true, Ordering::Release);
+    }
+    installed
+}
+
+/// Waits at most `timeout` for everything recorded so far to be delivered.
+pub(crate) fn flush(timeout: Duration) {
+    if let Some(runtime) = runtime() {
+        runtime.worker.flush(Instant::now() + timeout);
+    }
+}
+
+/// Stops recording, flushes with the deadline, and lets the worker end.
+pub(crate) fn shutdown(timeout: Duration) {
+    if let Some(runtime) = runtime() {
+        RECORDING.store(false, Ordering::Release);
+        runtime.worker.shutdown(Instant::now() + timeout);
+    }
+}

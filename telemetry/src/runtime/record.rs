@@ -1,0 +1,98 @@
+//! What travels through the channel: small, fixed-size records built on the caller's
+//! thread, turned into JSON only on the worker.
+
+use std::time::{Instant, SystemTime};
+
+use crate::callsite::Callsite;
+use crate::invocation::CommandContext;
+
+/// One message from a caller to the worker.
+pub(crate) enum Message {
+    /// A finished call of a tracked function.
+    Call(Record),
+    /// An event sent with [`track`](crate::track).
+    Custom(CustomEvent),
+}
+
+/// A finished call of a tracked function.
+pub(crate) struct Record {
+    pub(crate) callsite: &'static Callsite,
+    pub(crate) end: Instant,
+    pub(crate) elapsed_ns: u64,
+    pub(crate) success: bool,
+    pub(crate) error_kind: Option<&'static str>,
+    /// The scrubbed error message, when the host opted in and the call failed.
+    pub(crate) message: Option<Box<String>>,
+    /// For a command its own context; for a step its command's.
+    pub(crate) command: Option<CommandContext>,
+    pub(crate) args: ArgSlots,
+}
+
+/// A custom event: already JSON, since it comes from a cold path.
+pub(crate) struct CustomEvent {
+    pub(crate) name: String,
+    pub(crate) at: SystemTime,
+    pub(crate) properties: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One argument's value as it will be sent.
+pub(crate) enum ArgValue {
+    Hash([u8; 16]),
+    Json(Box<serde_json::Value>),
+}
+
+const INLINE_HASHES: usize = 3;
+
+/// The argument values of one call. Up to three hashes live inline, so the common case
+/// allocates nothing; recorded values and further hashes go to a spill vector.
+#[derive(Default)]
+pub(crate) struct ArgSlots {
+    hashes: [(u8, [u8; 16]); INLINE_HASHES],
+    hash_count: u8,
+    spill: Vec<(u8, ArgValue)>,
+}
+
+impl ArgSlots {
+    #[inline]
+    pub(crate) fn new() -> Self {
+        ArgSlots {
+            hashes: [(0, [0; 16]); INLINE_HASHES],
+            hash_count: 0,
+            spill: Vec::new(),
+        }
+    }
+
+    /// Stores the value of the callsite argument at `index`.
+    #[inline]
+    pub(crate) fn push(&mut self, index: usize, value: ArgValue) {
+        let index = u8::try_from(index).unwrap_or(u8::MAX);
+        match value {
+            ArgValue::Hash(digest) if usize::from(self.hash_count) < INLINE_HASHES => {
+                self.hashes[usize::from(self.hash_count)] = (index, digest);
+                self.hash_count += 1;
+            }
+            other => self.spill.push((index, other)),
+        }
+    }
+
+    /// Every stored value with its argument index.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, ArgValueRef<'_>)> {
+        let inline = self.hashes[..usize::from(self.hash_count)]
+            .iter()
+            .map(|(index, digest)| (usize::from(*index), ArgValueRef::Hash(digest)));
+        let spilled = self.spill.iter().map(|(index, value)| {
+            let value = match value {
+                ArgValue::Hash(digest) => ArgValueRef::Hash(digest),
+                ArgValue::Json(json) => ArgValueRef::Json(json),
+            };
+            (usize::from(*index), value)
+        });
+        inline.chain(spilled)
+    }
+}
+
+/// A borrowed [`ArgValue`].
+pub(crate) enum ArgValueRef<'a> {
+    Hash(&'a [u8; 16]),
+    Json(&'a serde_json::Value),
+}
