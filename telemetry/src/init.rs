@@ -86,7 +86,8 @@ fn start(mut config: Config) -> Result<Status, Status> {
             app_version: config.app_version.clone(),
             anonymous_id: state.anonymous_id.clone(),
             session_id: session_id.to_string(),
-            session_seed: session_id.as_u64_pair().0,
+            // Independent of the session id, so invocation ids reveal nothing about it.
+            session_seed: uuid::Uuid::new_v4().as_u64_pair().0,
             base: (Instant::now(), SystemTime::now()),
             delivery: runtime::Delivery::new(sink, cache_dir),
             batch_size: config.batch_size,

@@ -1,1 +1,119 @@
-fn main() {}
+//! `minietl`: a toy ETL tool, instrumented with the `telemetry` crate.
+//!
+//! ```text
+//! minietl init <source> <destination>   register a pipeline
+//! minietl run [--rows N] [--fail-at STEP] run extract → normalize → load
+//! minietl status                         show the pipeline
+//! minietl telemetry status|enable|disable
+//! ```
+//!
+//! By default it prints what it would send, as JSON lines on stderr (the debug sink);
+//! with `MINIETL_TELEMETRY_ENDPOINT=<url>` it sends to any Segment-compatible receiver.
+//! `--disable-telemetry`, `DO_NOT_TRACK=1` or `MINIETL_TELEMETRY_DISABLED=1` turn it off.
+
+mod pipeline;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "minietl",
+    version,
+    about = "A toy ETL tool (telemetry example)"
+)]
+struct Cli {
+    /// Turn telemetry off for this run.
+    #[arg(long, global = true)]
+    disable_telemetry: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Register a pipeline from SOURCE to DESTINATION.
+    Init {
+        /// Where rows come from (a path or URL).
+        source: String,
+        /// Where rows go: duckdb, postgres or parquet.
+        destination: String,
+    },
+    /// Run the pipeline: extract, normalize and load.
+    Run {
+        /// How many rows to extract.
+        #[arg(long, default_value_t = 1000)]
+        rows: usize,
+        /// Make a step fail (extract, normalize or load), to see a failure event.
+        #[arg(long)]
+        fail_at: Option<String>,
+    },
+    /// Show the pipeline.
+    Status,
+    /// Inspect or change telemetry.
+    Telemetry {
+        #[command(subcommand)]
+        action: TelemetryAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum TelemetryAction {
+    /// Say whether telemetry is on and why.
+    Status,
+}
+
+fn telemetry_config(disable_flag: bool) -> telemetry::Config {
+    let config = telemetry::Config::new("minietl", env!("CARGO_PKG_VERSION"))
+        // Shows what would be sent until an endpoint is configured with
+        // MINIETL_TELEMETRY_ENDPOINT (which takes precedence over this sink).
+        .sink(telemetry::sink::DebugSink::new())
+        .write_key("minietl-example-key");
+    if disable_flag {
+        config.enabled(false)
+    } else {
+        config
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = telemetry_config(cli.disable_telemetry);
+
+    if let Command::Telemetry { action } = &cli.command {
+        return match action {
+            TelemetryAction::Status => {
+                let status = telemetry::status(&config);
+                println!(
+                    "telemetry is {} ({})",
+                    if status.enabled { "on" } else { "off" },
+                    status.source
+                );
+                ExitCode::SUCCESS
+            }
+        };
+    }
+
+    let _telemetry = telemetry::init(config);
+    match cli.command {
+        Command::Init {
+            source,
+            destination,
+        } => report(pipeline::init(&source, &destination)),
+        Command::Run { rows, fail_at } => report(pipeline::run(rows, fail_at.as_deref())),
+        Command::Status => report(pipeline::status()),
+        Command::Telemetry { .. } => unreachable!("handled before init"),
+    }
+}
+
+fn report(result: Result<(), pipeline::Error>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("minietl: {error}");
+            ExitCode::from(2)
+        }
+    }
+}

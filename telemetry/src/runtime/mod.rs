@@ -124,6 +124,10 @@ pub(crate) fn start(start: Start) -> bool {
 
 /// Waits at most `timeout` for everything recorded so far to be delivered.
 pub(crate) fn flush(timeout: Duration) {
+    // After shutdown the worker is gone: nothing to wait for.
+    if !is_recording() {
+        return;
+    }
     if let Some(runtime) = runtime() {
         runtime.worker.flush(Instant::now() + timeout);
     }
