@@ -182,3 +182,139 @@ fn seconds(nanos: u64) -> Value {
 pub(crate) fn timestamp(at: SystemTime) -> String {
     humantime::format_rfc3339_millis(at).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::callsite::{ArgMode, ArgSpec, Category};
+    use crate::event::NameVersion;
+    use crate::runtime::record::{ArgSlots, ArgValue};
+    use serde_json::json;
+
+    static INIT: Callsite = Callsite::new(
+        Category::Command,
+        "init",
+        &[
+            ArgSpec { name: "source", mode: ArgMode::Hashed },
+            ArgSpec { name: "destination", mode: ArgMode::Recorded },
+        ],
+        "minietl",
+        "main.rs",
+        1,
+    );
+
+    /// The design's example, less the values that are random or measured.
+    const DESIGN_EXAMPLE: &str = r#"{"batch": [{
+       "type": "track", "event": "command_init", "messageId": "<uuid>", "anonymousId": "<uuid>",
+       "timestamp": "2026-11-22T01:02:03.456Z",
+       "context": {
+         "library": {"name": "minietl", "version": "1.2.3"},
+         "telemetry": {"name": "telemetry", "version": "0.1.0"},
+         "os": {"name": "linux", "version": "..."}, "arch": "x86_64", "cpu": 8,
+         "ci_run": false, "exec_info": ["docker"], "session_id": "<uuid>"
+       },
+       "properties": {
+         "event_category": "command", "event_name": "init",
+         "elapsed": 0.0123, "success": true,
+         "args": {"source": "<hash>", "destination": "duckdb"}
+       }}],
+     "sentAt": "2026-11-22T01:02:03.500Z"}"#;
+
+    fn builder() -> EventBuilder {
+        let context = Context {
+            library: NameVersion { name: "minietl".into(), version: "1.2.3".into() },
+            telemetry: NameVersion { name: "telemetry".into(), version: "0.1.0".into() },
+            os: NameVersion { name: "linux".into(), version: "...".into() },
+            arch: "x86_64".into(),
+            cpu: 8,
+            ci_run: false,
+            exec_info: vec!["docker".into()],
+            session_id: "<uuid>".into(),
+        };
+        let base_system = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_795_309_323_456);
+        EventBuilder::new("<uuid>".into(), context, (Instant::now(), base_system), 42)
+    }
+
+    fn shape(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => Value::Object(map.iter().map(|(key, value)| (key.clone(), shape(value))).collect()),
+            Value::Array(items) => Value::Array(items.iter().map(shape).collect()),
+            Value::String(_) => json!("string"),
+            Value::Number(_) => json!("number"),
+            Value::Bool(_) => json!("bool"),
+            Value::Null => json!("null"),
+        }
+    }
+
+    #[test]
+    fn a_command_event_has_the_design_shape_and_values() {
+        let mut builder = builder();
+        let mut args = ArgSlots::new();
+        args.push(0, ArgValue::Hash([1; 16]));
+        args.push(1, ArgValue::Json(Box::new(json!("duckdb"))));
+        let record = Record {
+            callsite: &INIT,
+            end: builder.base_instant,
+            elapsed_ns: 12_300_000,
+            success: true,
+            error_kind: None,
+            message: None,
+            command: None,
+            args,
+        };
+        let event = builder.call(record);
+        let batch = crate::event::Batch { batch: vec![event], sent_at: "2026-11-22T01:02:03.500Z".into() };
+        let ours = serde_json::to_value(&batch).unwrap();
+        let design: Value = serde_json::from_str(DESIGN_EXAMPLE).unwrap();
+        assert_eq!(shape(&ours), shape(&design), "same fields, same types, nothing more");
+
+        let event = &ours["batch"][0];
+        assert_eq!(event["timestamp"], "2026-11-22T01:02:03.456Z");
+        assert_eq!(event["context"], design["batch"][0]["context"]);
+        assert_eq!(event["properties"]["elapsed"], 0.0123);
+        assert_eq!(event["properties"]["args"]["destination"], "duckdb");
+        assert_eq!(event["properties"]["args"]["source"], "AQEBAQEBAQEBAQEBAQEBAQ");
+        // Field order follows the design, for people reading debug output.
+        let keys: Vec<&String> = event["properties"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["event_category", "event_name", "elapsed", "success", "args"]);
+    }
+
+    #[test]
+    fn failures_steps_and_aggregates() {
+        static LOAD: Callsite = Callsite::new(Category::Step, "load", &[], "minietl", "main.rs", 2);
+        let mut builder = builder();
+        let command = crate::invocation::CommandContext { callsite: &INIT, invocation: 7 };
+        let event = builder.call(Record {
+            callsite: &LOAD,
+            end: builder.base_instant,
+            elapsed_ns: 1_000,
+            success: false,
+            error_kind: Some("std::io::Error"),
+            message: None,
+            command: Some(command),
+            args: ArgSlots::new(),
+        });
+        assert_eq!(event.event, "step_load");
+        assert_eq!(event.properties["success"], false);
+        assert_eq!(event.properties["error"], json!({"kind": "std::io::Error"}));
+        assert_eq!(event.properties["command"], "init");
+        assert_eq!(event.properties["invocation_id"], builder.invocation_id(7));
+
+        let folded = crate::callsite::Folded {
+            count: 10,
+            failures: 1,
+            total_ns: 10_000,
+            min_ns: 500,
+            max_ns: 2_000,
+            last_invocation: 7,
+        };
+        let aggregate = builder.aggregate(&LOAD, folded);
+        assert_eq!(aggregate.event, "step_load");
+        assert_eq!(aggregate.properties["success"], false);
+        assert_eq!(
+            aggregate.properties["aggregate"],
+            json!({"count": 10, "failures": 1, "total_elapsed": 0.00001, "min_elapsed": 0.000001, "max_elapsed": 0.000002})
+        );
+        assert_eq!(aggregate.properties["command"], "init");
+    }
+}
