@@ -5,7 +5,7 @@
 //! counters that fold calls beyond the per-name budget into one aggregate event: no map,
 //! no lock, and no allocation on the caller's thread.
 
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
 /// Whether a tracked function is a CLI command or a pipeline step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -146,9 +146,14 @@ impl std::fmt::Debug for Callsite {
 
 /// Per-callsite counters. Calls up to the budget are sent one by one; the rest are folded
 /// here with relaxed atomics and sent as one aggregate event per flush.
+///
+/// A folded call costs two atomic additions (`folded`, `total_ns`); `min_ns`, `max_ns`,
+/// `last_invocation` and `listed` are read first and written only when they change, so
+/// the steady state of a hot step dirties nothing else.
 pub(crate) struct Counters {
-    /// Calls that reached their end so far in this process.
-    pub(crate) calls: AtomicU32,
+    /// Calls that were given one of the budget's events so far in this process. Stops
+    /// growing at the budget (give or take a racing thread or two).
+    pub(crate) calls: AtomicU64,
     pub(crate) folded: AtomicU64,
     pub(crate) failures: AtomicU64,
     pub(crate) total_ns: AtomicU64,
@@ -164,7 +169,7 @@ pub(crate) struct Counters {
 impl Counters {
     const fn new() -> Self {
         Counters {
-            calls: AtomicU32::new(0),
+            calls: AtomicU64::new(0),
             folded: AtomicU64::new(0),
             failures: AtomicU64::new(0),
             total_ns: AtomicU64::new(0),
@@ -176,35 +181,73 @@ impl Counters {
         }
     }
 
+    /// Whether the budget of `budget` events is spent: a call starting now will be
+    /// folded, so its arguments need not be hashed. Only ever turns from `false` to
+    /// `true`.
+    #[cfg(feature = "enabled")]
+    #[inline]
+    pub(crate) fn over_budget(&self, budget: u32) -> bool {
+        self.calls.load(Ordering::Relaxed) >= u64::from(budget)
+    }
+
+    /// Takes one of the budget's events for a call that is ending: `true` if the call is
+    /// to be sent as its own event, `false` if it is to be folded. Once the budget is
+    /// spent this is a plain load: the counter is not written again.
+    #[cfg(feature = "enabled")]
+    #[inline]
+    pub(crate) fn claim_event(&self, budget: u32) -> bool {
+        !self.over_budget(budget)
+            && self.calls.fetch_add(1, Ordering::Relaxed) < u64::from(budget)
+    }
+
     /// Folds one call into the aggregate.
     #[cfg(feature = "enabled")]
     #[inline]
     pub(crate) fn fold(&self, elapsed_ns: u64, success: bool, invocation: u64) {
-        self.folded.fetch_add(1, Ordering::Relaxed);
+        // Extremes first, and written only when they move (a locked compare-exchange
+        // loop otherwise, on every call): `take` then never sees a count without them.
+        if elapsed_ns < self.min_ns.load(Ordering::Relaxed) {
+            self.min_ns.fetch_min(elapsed_ns, Ordering::Relaxed);
+        }
+        if elapsed_ns > self.max_ns.load(Ordering::Relaxed) {
+            self.max_ns.fetch_max(elapsed_ns, Ordering::Relaxed);
+        }
         if !success {
             self.failures.fetch_add(1, Ordering::Relaxed);
         }
-        self.total_ns.fetch_add(elapsed_ns, Ordering::Relaxed);
-        self.min_ns.fetch_min(elapsed_ns, Ordering::Relaxed);
-        self.max_ns.fetch_max(elapsed_ns, Ordering::Relaxed);
-        if invocation != 0 {
+        if invocation != 0 && self.last_invocation.load(Ordering::Relaxed) != invocation {
             self.last_invocation.store(invocation, Ordering::Relaxed);
         }
+        self.total_ns.fetch_add(elapsed_ns, Ordering::Relaxed);
+        // The count last, releasing the rest: whoever takes the count (`take`, acquiring
+        // it) sees this call's other figures, so none is left behind without its count.
+        self.folded.fetch_add(1, Ordering::Release);
     }
 
     /// Takes what was folded since the last call, leaving the counters empty.
     #[cfg(feature = "enabled")]
     pub(crate) fn take(&self) -> Option<Folded> {
-        let count = self.folded.swap(0, Ordering::Relaxed);
+        let count = self.folded.swap(0, Ordering::Acquire);
         if count == 0 {
             return None;
+        }
+        let total_ns = self.total_ns.swap(0, Ordering::Relaxed);
+        let mut min_ns = self.min_ns.swap(u64::MAX, Ordering::Relaxed);
+        let mut max_ns = self.max_ns.swap(0, Ordering::Relaxed);
+        // A call folded on another thread while the fields are being taken may land its
+        // extremes in one aggregate and its count in the next: keep the figures sane.
+        if min_ns == u64::MAX {
+            min_ns = total_ns / count;
+        }
+        if max_ns < min_ns {
+            max_ns = min_ns;
         }
         Some(Folded {
             count,
             failures: self.failures.swap(0, Ordering::Relaxed),
-            total_ns: self.total_ns.swap(0, Ordering::Relaxed),
-            min_ns: self.min_ns.swap(u64::MAX, Ordering::Relaxed),
-            max_ns: self.max_ns.swap(0, Ordering::Relaxed),
+            total_ns,
+            min_ns,
+            max_ns,
             last_invocation: self.last_invocation.load(Ordering::Relaxed),
         })
     }
@@ -226,9 +269,20 @@ pub(crate) struct Folded {
 #[cfg(feature = "enabled")]
 static FOLDING: AtomicPtr<Callsite> = AtomicPtr::new(std::ptr::null_mut());
 
-/// Adds `callsite` to the list of folding callsites, once.
+/// Adds `callsite` to the list of folding callsites, once. After the first time, a
+/// relaxed load.
 #[cfg(feature = "enabled")]
+#[inline]
 pub(crate) fn list_folding(callsite: &'static Callsite) {
+    if !callsite.counters.listed.load(Ordering::Relaxed) {
+        push_folding(callsite);
+    }
+}
+
+#[cfg(feature = "enabled")]
+#[cold]
+#[inline(never)]
+fn push_folding(callsite: &'static Callsite) {
     let counters = &callsite.counters;
     if counters.listed.swap(true, Ordering::AcqRel) {
         return;

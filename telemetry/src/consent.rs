@@ -1,11 +1,49 @@
 //! Whether telemetry is on for this run, and which source decided. Resolved once, at
 //! `init`, before anything else happens.
+//!
+//! The precedence and the values of the variables are documented on [`Source`], which
+//! is public.
 
 use std::fmt;
 
 use crate::config::Config;
 
 /// The source that decided whether telemetry is on, in precedence order.
+///
+/// # Precedence
+///
+/// The first source that applies decides:
+///
+/// | # | source | effect |
+/// |---|--------|--------|
+/// | 1 | built without the `enabled` feature | nothing exists ([`Source::CompiledOut`]) |
+/// | 2 | `DO_NOT_TRACK` set to a true value | off ([`Source::DoNotTrack`]) |
+/// | 3 | `<APP>_TELEMETRY_DISABLED` set to a true value | off ([`Source::AppDisabledEnv`]) |
+/// | 4 | the host's `Config::enabled(false)` | off ([`Source::Host`]) |
+/// | 5 | the saved choice (`enable`/`disable`) | as saved ([`Source::Saved`]) |
+/// | 6 | nothing said no | on, first-run notice ([`Source::Default`]) |
+///
+/// Steps 1–4 need no file: when one of them says no, `init` reads nothing, writes
+/// nothing, starts no thread and opens no socket. At step 5, a state file that cannot
+/// be read or parsed turns telemetry off for the run and is left as it is
+/// ([`Source::UnreadableState`]), and so does having no config directory at all
+/// ([`Source::NoStateDir`]). When steps 5–6 say on, an invalid endpoint
+/// ([`Source::InvalidConfig`], checked before anything is written) and then a state file
+/// that cannot be created or updated ([`Source::NoStateDir`]) still turn it off for the
+/// run, without any effect on the host.
+///
+/// # Values of the variables
+///
+/// `1`, `true`, `yes`, `on` (any case, surrounding spaces ignored) are true; `0`,
+/// `false`, `no`, `off` and the empty string are false (so `DO_NOT_TRACK=0` and
+/// `DO_NOT_TRACK=` leave telemetry on, as the Console Do Not Track convention says).
+///
+/// Any other value of an **opt-out** variable (`DO_NOT_TRACK`,
+/// `<APP>_TELEMETRY_DISABLED`), such as `DO_NOT_TRACK=please` or a value that is not
+/// valid Unicode, counts as **true**: someone who set it meant to opt out, and when in
+/// doubt privacy wins. Any other value of the **debug** switch
+/// (`<APP>_TELEMETRY_DEBUG`) counts as false: debug mode changes where events go, so it
+/// is only turned on on purpose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Source {
@@ -60,8 +98,13 @@ impl fmt::Display for Source {
     }
 }
 
-/// Parses a boolean environment value: `1`, `true`, `yes`, `on` (any case) are true;
-/// `0`, `false`, `no`, `off` and empty are false; anything else is `None`.
+/// Parses a boolean environment value: `1`, `true`, `yes`, `on` (any case, surrounding
+/// whitespace ignored) are true; `0`, `false`, `no`, `off` and empty are false; anything
+/// else is `None`.
+///
+/// The library reads `None` as true for the opt-out variables (`DO_NOT_TRACK`,
+/// `<APP>_TELEMETRY_DISABLED`: privacy wins ties) and as false for
+/// `<APP>_TELEMETRY_DEBUG`. Hosts reading their own switches can do the same.
 ///
 /// ```
 /// use telemetry::parse_bool;
@@ -104,4 +147,24 @@ pub(crate) fn from_environment(config: &Config) -> Option<Source> {
         return Some(Source::Host);
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_bool;
+
+    #[test]
+    fn design_values() {
+        for value in [
+            "1", "true", "TRUE", "True", "yes", "YES", "on", "On", " 1 ", "true\n",
+        ] {
+            assert_eq!(parse_bool(value), Some(true), "{value:?}");
+        }
+        for value in ["0", "false", "FALSE", "no", "No", "off", "OFF", "", "  "] {
+            assert_eq!(parse_bool(value), Some(false), "{value:?}");
+        }
+        for value in ["2", "please", "y", "t", "enabled", "-1", "truee"] {
+            assert_eq!(parse_bool(value), None, "{value:?}");
+        }
+    }
 }

@@ -1,26 +1,7 @@
 //! The keyed, one-way hash of argument values.
 //!
-//! # Encoding (stable across runs and library versions)
-//!
-//! A hash is the first 16 bytes (128 bits) of BLAKE3 in keyed mode, with the
-//! installation's 256-bit random key, over:
-//!
-//! 1. the domain tag `telemetry/arg/v1` followed by a zero byte;
-//! 2. the argument's name as a length-prefixed string (see below), so the same value
-//!    under two argument names gives two unrelated hashes;
-//! 3. the value's encoding:
-//!    - strings, `char`, paths and `OsStr`: tag `s`, the length in bytes as a
-//!      little-endian `u64`, then the UTF-8 bytes (paths and `OsStr` lossily converted);
-//!    - every integer type: tag `n`, then the length-prefixed decimal text, so `5u8` and
-//!      `5i64` hash alike;
-//!    - `bool`: tag `b`, then `0` or `1`; floats: tag `f`, then the `f64` bits,
-//!      little-endian;
-//!    - `Option`: tag `0` for `None`; tag `1` then the value for `Some`;
-//!    - slices, arrays and `Vec`: tag `l`, the count as a little-endian `u64`, then each
-//!      element;
-//!    - references, `Box`, `Rc`, `Arc` and `Cow` hash as what they point to.
-//!
-//! The 16 bytes are sent as unpadded URL-safe base64 (22 characters).
+//! The encoding, stable across runs and library versions, is documented on
+//! [`ArgHasher`] (public, so users can check what their values become).
 
 /// A value that can be sent as a keyed one-way hash: the default for every argument of a
 /// tracked function.
@@ -51,42 +32,153 @@ pub trait HashArg {
     fn hash_arg(&self, hasher: &mut ArgHasher);
 }
 
-/// Receives the encoding of one argument value (see the [module docs](self)).
+/// Receives the encoding of one argument value.
+///
+/// # Encoding (stable across runs and library versions)
+///
+/// A hash is the first 16 bytes (128 bits) of BLAKE3 in keyed mode, with the
+/// installation's 256-bit random key (kept in the state file, never sent), over the
+/// concatenation of:
+///
+/// 1. the domain tag: the 16 ASCII bytes `telemetry/arg/v1` and one zero byte;
+/// 2. the argument's name: its length in bytes as a little-endian `u64`, then its UTF-8
+///    bytes (no type tag), so the same value under two argument names gives two
+///    unrelated hashes;
+/// 3. the value's encoding, where every tag is one ASCII byte:
+///    - strings, `char`, paths and `OsStr`: tag `s`, the length in bytes as a
+///      little-endian `u64`, then the UTF-8 bytes (paths and `OsStr` converted lossily,
+///      invalid sequences becoming U+FFFD);
+///    - every integer type: tag `n`, the length of the decimal text as a little-endian
+///      `u64`, then the decimal text (ASCII, `-` for negatives), so `5u8` and `5i64`
+///      hash alike;
+///    - `bool`: tag `b`, then the ASCII byte `1` (true) or `0` (false);
+///    - floats: tag `f`, then the value as `f64` bits, little-endian (an `f32` is widened
+///      to `f64` first; `0.0` and `-0.0` differ, and so do NaNs with different bits);
+///    - `Option`: the ASCII byte `0` for `None`; the byte `1` then the value for `Some`;
+///    - slices, arrays and `Vec`: tag `l`, the element count as a little-endian `u64`,
+///      then each element's encoding;
+///    - references, `Box`, `Rc`, `Arc` and `Cow` encode as what they point to;
+///    - a [`HashArg`] implementation of your own writes whatever sequence of the above
+///      it calls.
+///
+/// The 16 bytes are sent as unpadded URL-safe base64: 22 characters.
+///
+/// For example, with the key of 32 bytes `0x00, 0x01, …, 0x1f`, the string
+/// `s3://bucket/data` passed as the argument `source` is sent as
+/// `OabFbzWK9WM1bOEvGclYcg`. A test pins this and other vectors, computed independently
+/// with the reference BLAKE3 implementation.
 ///
 /// Its methods are the building blocks for [`HashArg`] implementations.
 pub struct ArgHasher {
+    /// The installation key.
     #[cfg(feature = "enabled")]
-    inner: blake3::Hasher,
+    key: [u8; 32],
+    /// The encoding so far, while it fits: a short argument is then hashed by one call of
+    /// BLAKE3's one-shot keyed hash (a single compression up to 64 bytes) rather than by
+    /// a streaming hasher fed piece by piece.
+    #[cfg(feature = "enabled")]
+    buffer: [u8; INLINE_ENCODING],
+    #[cfg(feature = "enabled")]
+    len: usize,
+    /// The streaming hasher, once the encoding outgrew `buffer`. The digest is the same
+    /// either way: BLAKE3 hashes the concatenation, however it is fed.
+    #[cfg(feature = "enabled")]
+    stream: Option<blake3::Hasher>,
+}
+
+/// Bytes of encoding kept on the stack before switching to the streaming hasher: the
+/// prefix (about 30 bytes) plus a string or path of about 200.
+#[cfg(feature = "enabled")]
+const INLINE_ENCODING: usize = 256;
+
+/// The digest of one argument value: what the hot path calls. Out of line and not
+/// generic, so each tracked function carries only a call to it; the hasher (about 2 KiB
+/// with its streaming state, which is only touched for long values) is built in place
+/// here and never moved.
+#[cfg(feature = "enabled")]
+#[inline(never)]
+pub(crate) fn digest(
+    key: &[u8; 32],
+    name: &str,
+    write: &mut dyn FnMut(&mut ArgHasher),
+) -> [u8; 16] {
+    // Built here rather than returned by `new`: a move would copy the whole hasher.
+    let mut hasher = ArgHasher {
+        key: *key,
+        buffer: [0; INLINE_ENCODING],
+        len: 0,
+        stream: None,
+    };
+    hasher.write_prefix(name);
+    write(&mut hasher);
+    hasher.finish()
 }
 
 impl ArgHasher {
-    /// A hasher keyed with the installation key, for the argument called `name`.
-    #[cfg(feature = "enabled")]
+    /// A hasher keyed with the installation key, for the argument called `name` (the
+    /// hot path uses [`digest`], which builds it in place).
+    #[cfg(all(test, feature = "enabled"))]
     pub(crate) fn new(key: &[u8; 32], name: &str) -> Self {
         let mut hasher = ArgHasher {
-            inner: blake3::Hasher::new_keyed(key),
+            key: *key,
+            buffer: [0; INLINE_ENCODING],
+            len: 0,
+            stream: None,
         };
-        hasher.inner.update(b"telemetry/arg/v1\0");
-        hasher.write_len_prefixed(name.as_bytes());
+        hasher.write_prefix(name);
         hasher
+    }
+
+    /// The domain tag and the argument's name.
+    #[cfg(feature = "enabled")]
+    #[inline]
+    fn write_prefix(&mut self, name: &str) {
+        self.write_raw(b"telemetry/arg/v1\0");
+        self.write_len_prefixed(name.as_bytes());
     }
 
     /// The 128-bit digest.
     #[cfg(feature = "enabled")]
     pub(crate) fn finish(&self) -> [u8; 16] {
+        let digest = match &self.stream {
+            Some(stream) => stream.finalize(),
+            None => blake3::keyed_hash(&self.key, &self.buffer[..self.len]),
+        };
         let mut out = [0u8; 16];
-        out.copy_from_slice(&self.inner.finalize().as_bytes()[..16]);
+        out.copy_from_slice(&digest.as_bytes()[..16]);
         out
     }
 
     #[inline]
     fn write_raw(&mut self, bytes: &[u8]) {
         #[cfg(feature = "enabled")]
-        self.inner.update(bytes);
+        {
+            let end = self.len + bytes.len();
+            if end <= INLINE_ENCODING && self.stream.is_none() {
+                self.buffer[self.len..end].copy_from_slice(bytes);
+                self.len = end;
+            } else {
+                self.write_streaming(bytes);
+            }
+        }
         #[cfg(not(feature = "enabled"))]
         let _ = bytes;
     }
 
+    /// Feeds the streaming hasher, starting it with the buffered encoding the first time.
+    #[cfg(feature = "enabled")]
+    #[cold]
+    #[inline(never)]
+    fn write_streaming(&mut self, bytes: &[u8]) {
+        let stream = self.stream.get_or_insert_with(|| {
+            let mut stream = blake3::Hasher::new_keyed(&self.key);
+            stream.update(&self.buffer[..self.len]);
+            stream
+        });
+        stream.update(bytes);
+    }
+
+    #[inline]
     fn write_len_prefixed(&mut self, bytes: &[u8]) {
         self.write_raw(&(bytes.len() as u64).to_le_bytes());
         self.write_raw(bytes);
@@ -116,13 +208,15 @@ impl ArgHasher {
     /// }
     /// ```
     pub fn write_int(&mut self, value: i128) {
+        let mut digits = [0; DECIMAL_DIGITS];
         self.write_raw(b"n");
-        self.write_len_prefixed(value.to_string().as_bytes());
+        self.write_len_prefixed(decimal(value.unsigned_abs(), value < 0, &mut digits));
     }
 
     fn write_uint(&mut self, value: u128) {
+        let mut digits = [0; DECIMAL_DIGITS];
         self.write_raw(b"n");
-        self.write_len_prefixed(value.to_string().as_bytes());
+        self.write_len_prefixed(decimal(value, false, &mut digits));
     }
 
     /// Writes a boolean (tag `b`).
@@ -190,6 +284,43 @@ impl ArgHasher {
     pub fn write_some(&mut self) {
         self.write_raw(b"1");
     }
+}
+
+/// Room for the decimal text of any `i128` or `u128`, sign included.
+const DECIMAL_DIGITS: usize = 40;
+
+/// The decimal text of `magnitude` (with a leading `-` when `negative`), written at the
+/// end of `out` without allocating: the same bytes as `to_string`.
+fn decimal(magnitude: u128, negative: bool, out: &mut [u8; DECIMAL_DIGITS]) -> &[u8] {
+    let mut at = out.len();
+    let mut push = |digit: u8| {
+        at -= 1;
+        out[at] = digit;
+    };
+    match u64::try_from(magnitude) {
+        // The common case, without 128-bit divisions.
+        Ok(mut rest) => loop {
+            push(b'0' + (rest % 10) as u8);
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        },
+        Err(_) => {
+            let mut rest = magnitude;
+            loop {
+                push(b'0' + (rest % 10) as u8);
+                rest /= 10;
+                if rest == 0 {
+                    break;
+                }
+            }
+        }
+    }
+    if negative {
+        push(b'-');
+    }
+    &out[at..]
 }
 
 impl HashArg for str {
@@ -388,5 +519,90 @@ mod tests {
         assert_eq!(hash_of(&key, "n", &5u8), hash_of(&key, "n", &5i64));
         assert_ne!(hash_of(&key, "n", &5u8), hash_of(&key, "n", "5"));
         assert_eq!(hash_of(&key, "n", "x").len(), 22);
+    }
+
+    fn vector_key() -> [u8; 32] {
+        std::array::from_fn(|index| index as u8)
+    }
+
+    /// The encoding spelled out byte by byte, as the module docs describe it.
+    fn by_hand(name: &str, value_encoding: &[u8]) -> String {
+        let mut message = b"telemetry/arg/v1\0".to_vec();
+        message.extend_from_slice(&(name.len() as u64).to_le_bytes());
+        message.extend_from_slice(name.as_bytes());
+        message.extend_from_slice(value_encoding);
+        let digest = blake3::keyed_hash(&vector_key(), &message);
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&digest.as_bytes()[..16]);
+        encode(&out)
+    }
+
+    fn tagged(tag: &[u8], text: &[u8]) -> Vec<u8> {
+        let mut out = tag.to_vec();
+        out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+        out.extend_from_slice(text);
+        out
+    }
+
+    /// Pinned vectors: changing any of these changes every hash ever sent, which breaks
+    /// every receiver's history. Do not update them; add a new domain tag instead.
+    #[test]
+    fn fixed_vectors() {
+        let key = vector_key();
+        assert_eq!(
+            hash_of(&key, "source", "s3://bucket/data"),
+            "OabFbzWK9WM1bOEvGclYcg"
+        );
+        assert_eq!(hash_of(&key, "rows", &-42i32), "_lr6d6odnmKriEYSmOnmOQ");
+        assert_eq!(hash_of(&key, "dry_run", &true), "oa0rNfNcAoinJ2jGL3I7Bg");
+        assert_eq!(
+            hash_of(&key, "tags", &vec!["a", "b"]),
+            "mWtqme6Hbz7iFVrD9x3OSQ"
+        );
+        assert_eq!(
+            hash_of(&key, "limit", &None::<u32>),
+            "vNiFdgTJNrienDXLvKM5bQ"
+        );
+        assert_eq!(hash_of(&key, "ratio", &0.5f64), "EgXz65YvJEKI6p2TGpoNdw");
+    }
+
+    /// The implementation matches the documented encoding, byte for byte.
+    #[test]
+    fn encoding_matches_the_documentation() {
+        let key = vector_key();
+        assert_eq!(
+            hash_of(&key, "source", "s3://bucket/data"),
+            by_hand("source", &tagged(b"s", b"s3://bucket/data"))
+        );
+        assert_eq!(
+            hash_of(&key, "rows", &-42i32),
+            by_hand("rows", &tagged(b"n", b"-42"))
+        );
+        assert_eq!(hash_of(&key, "dry_run", &true), by_hand("dry_run", b"b1"));
+        assert_eq!(hash_of(&key, "dry_run", &false), by_hand("dry_run", b"b0"));
+        let mut list = b"l".to_vec();
+        list.extend_from_slice(&2u64.to_le_bytes());
+        list.extend(tagged(b"s", b"a"));
+        list.extend(tagged(b"s", b"b"));
+        assert_eq!(
+            hash_of(&key, "tags", &vec!["a", "b"]),
+            by_hand("tags", &list)
+        );
+        assert_eq!(hash_of(&key, "limit", &None::<u32>), by_hand("limit", b"0"));
+        let mut some = b"1".to_vec();
+        some.extend(tagged(b"n", b"7"));
+        assert_eq!(hash_of(&key, "limit", &Some(7u32)), by_hand("limit", &some));
+        let mut float = b"f".to_vec();
+        float.extend_from_slice(&0.5f64.to_bits().to_le_bytes());
+        assert_eq!(hash_of(&key, "ratio", &0.5f64), by_hand("ratio", &float));
+        assert_eq!(hash_of(&key, "ratio", &0.5f32), by_hand("ratio", &float));
+        assert_eq!(
+            hash_of(&key, "path", std::path::Path::new("/tmp/x")),
+            by_hand("path", &tagged(b"s", b"/tmp/x"))
+        );
+        assert_eq!(
+            hash_of(&key, "c", &'é'),
+            by_hand("c", &tagged(b"s", "é".as_bytes()))
+        );
     }
 }

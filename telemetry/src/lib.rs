@@ -52,6 +52,7 @@
 
 mod callsite;
 mod catalog;
+mod choice;
 mod config;
 mod consent;
 mod event;
@@ -62,6 +63,9 @@ mod outcome;
 mod status;
 
 pub mod sink;
+
+#[cfg(feature = "clap")]
+pub mod cli;
 
 #[cfg(feature = "enabled")]
 mod context;
@@ -90,7 +94,8 @@ mod state;
 pub mod __private;
 
 pub use callsite::{ArgMode, ArgSpec, Callsite, Category};
-pub use catalog::catalog;
+pub use catalog::{catalog, Catalog, CONTEXT_FIELDS};
+pub use choice::{disable, disable_flag, enable, take_disable_flag, DISABLE_FLAG};
 pub use config::{Config, DEFAULT_EVENT_BUDGET, DEFAULT_FLUSH_TIMEOUT};
 pub use consent::{parse_bool, Source};
 pub use event::{Batch, Context, Event, NameVersion};
@@ -181,29 +186,25 @@ pub fn track<P: serde::Serialize>(event: &str, properties: P) {
 }
 
 /// What [`init`] would decide for `config`, without starting anything or writing any
-/// file: whether telemetry is on, which source decided, where the state lives and the
-/// anonymous id.
+/// file: whether telemetry is on, which source decided, where the state lives, the
+/// anonymous id and the user's saved choice. For `<tool> telemetry status`.
+///
+/// Unlike `init`, it reads the state file even when the environment or the host already
+/// said no, so the user sees their saved choice and id; it never creates or changes it.
+/// A missing state file shows as no anonymous id yet (the first enabled run creates it).
 ///
 /// ```
 /// std::env::set_var("DO_NOT_TRACK", "1");
 /// let status = telemetry::status(&telemetry::Config::new("demo", "1.0"));
 /// assert!(!status.enabled);
+/// # #[cfg(feature = "enabled")]
 /// assert_eq!(status.source, telemetry::Source::DoNotTrack);
 /// # std::env::remove_var("DO_NOT_TRACK");
 /// ```
 pub fn status(config: &Config) -> Status {
     #[cfg(feature = "enabled")]
     {
-        match init::decide(config) {
-            Err(status) => status,
-            Ok(decision) => Status {
-                enabled: true,
-                source: decision.source,
-                state_dir: decision.state_dir,
-                anonymous_id: decision.state.map(|state| state.anonymous_id),
-                problem: None,
-            },
-        }
+        init::status(config)
     }
     #[cfg(not(feature = "enabled"))]
     {

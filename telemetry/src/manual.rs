@@ -26,6 +26,7 @@ pub struct Call {
 impl Call {
     #[doc(hidden)]
     #[cfg(feature = "enabled")]
+    #[inline]
     pub fn __start(callsite: &'static crate::Callsite) -> Self {
         Call {
             guard: crate::recorder::CallGuard::start(callsite),
@@ -58,6 +59,7 @@ impl Call {
     /// let call = telemetry::command!("sync");
     /// call.success();
     /// ```
+    #[inline]
     pub fn success(self) {
         self.finish(&());
     }

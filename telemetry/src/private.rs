@@ -103,3 +103,25 @@ macro_rules! __telemetry_callsite {
 
 #[cfg(feature = "enabled")]
 pub use crate::__telemetry_callsite as callsite;
+
+/// Runs the body of a synchronous tracked function (added for `telemetry-macros`).
+///
+/// Passing the closure to an `FnOnce` bound makes rustc infer it as `FnOnce`, so a body
+/// may return a borrow of a captured `&mut` parameter (`&mut self.field`). (Called as
+/// `(move || ..)()` the closure would be `FnMut` and such a body would not compile.)
+#[inline]
+pub fn call_once<R, F: FnOnce() -> R>(body: F) -> R {
+    body()
+}
+
+/// `expr?` in a `#[track_caller]` function, whose body runs in place: records the failure
+/// that `?` is about to return, then hands the value to `?` (added for
+/// `telemetry-macros`). The call then ends with the kind of the operand's error, before
+/// `?` converts it.
+#[inline]
+pub fn observe_try<T: Outcome>(guard: &mut CallGuard, value: T) -> T {
+    if guard.is_active() && !value.is_success() {
+        guard.finish(Finish::new(false, value.error_kind()), || None);
+    }
+    value
+}

@@ -5,15 +5,18 @@
 //! [`command`](crate::command) and [`step`](crate::step)). On the caller's thread a
 //! call costs one relaxed atomic load when telemetry is off; when it is on, two clock
 //! reads, the hashing of the arguments it sends, and one `try_send` of a fixed-size
-//! record. No JSON, no I/O, no lock, and no allocation for a call without arguments.
+//! record; beyond the callsite's event budget, two relaxed atomic additions instead of
+//! the hashing and the send. No JSON, no I/O, no lock, and no allocation for a call
+//! without arguments.
 
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
 
 use crate::callsite::{ArgMode, Callsite, Category};
-use crate::hash::{ArgHasher, HashArg};
+use crate::hash::HashArg;
 use crate::invocation::{self, CommandContext};
 use crate::runtime::{self, ArgValue, Message, Record};
 
@@ -40,9 +43,22 @@ impl Finish {
 /// Dropped without [`finish`](CallGuard::finish), it records a failure: `"panic"` when
 /// the thread is panicking, otherwise `"cancelled"` (a future dropped before it
 /// completed).
+///
+/// Cost, in order of the paths a call can take (see `docs/performance.md`):
+///
+/// - telemetry off: one relaxed load at the start and a check of the guard's own state
+///   at the end; everything else is out of line;
+/// - a callsite beyond its event budget (the steady state of a hot step): two clock reads
+///   and two relaxed atomic additions on the callsite's counters; its arguments are not
+///   hashed, since an aggregate carries none;
+/// - within the budget: two clock reads, the arguments' hashes, and one `try_send` of a
+///   fixed-size record.
 #[must_use = "a call guard records when it is finished or dropped"]
 pub struct CallGuard {
-    active: Option<Active>,
+    /// `None` once recorded (or when telemetry is off). Dropped by hand, in `Drop` and
+    /// `finish`, so that the guard's drop glue is only the inlined check in `Drop`: a
+    /// call made while telemetry is off then costs no out-of-line drop.
+    active: ManuallyDrop<Option<Active>>,
 }
 
 struct Active {
@@ -52,6 +68,9 @@ struct Active {
     context: Option<CommandContext>,
     /// What the thread's current command was before this sync command started.
     restore: Option<Option<CommandContext>>,
+    /// The callsite had spent its event budget when the call started, so the call will be
+    /// folded into the aggregate: its arguments are neither hashed nor recorded.
+    folding: bool,
     args: runtime::ArgSlots,
 }
 
@@ -70,10 +89,12 @@ impl CallGuard {
         Self::begin(callsite, false)
     }
 
-    #[inline]
+    #[inline(always)]
     fn begin(callsite: &'static Callsite, set_thread_context: bool) -> Self {
         if !runtime::is_recording() {
-            return CallGuard { active: None };
+            return CallGuard {
+                active: ManuallyDrop::new(None),
+            };
         }
         Self::begin_active(callsite, set_thread_context)
     }
@@ -88,45 +109,53 @@ impl CallGuard {
             }
             Category::Step => (invocation::current(), None),
         };
+        let folding = callsite.counters().over_budget(runtime::budget());
         CallGuard {
-            active: Some(Active {
+            active: ManuallyDrop::new(Some(Active {
                 callsite,
                 start: Instant::now(),
                 context,
                 restore,
+                folding,
                 args: runtime::ArgSlots::new(),
-            }),
+            })),
         }
     }
 
-    /// `true` when this call is being recorded. Arguments are hashed only then.
+    /// `true` when this call's arguments will be sent: telemetry is on and the call is
+    /// within its callsite's event budget. Arguments are hashed or recorded only then.
     #[inline]
     pub fn is_active(&self) -> bool {
-        self.active.is_some()
+        matches!(&*self.active, Some(active) if !active.folding)
     }
 
     /// Hashes the argument at `index` of the callsite's argument list (keyed, one-way).
     #[inline]
     pub fn hash_arg<T: HashArg + ?Sized>(&mut self, index: usize, value: &T) {
-        let Some(active) = &mut self.active else {
+        let Some(active) = &mut *self.active else {
             return;
         };
+        if active.folding {
+            return;
+        }
         let Some(spec) = active.callsite.args().get(index) else {
             return;
         };
         debug_assert_eq!(spec.mode, ArgMode::Hashed);
         if let Some(key) = runtime::hash_key() {
-            let mut hasher = ArgHasher::new(key, spec.name);
-            value.hash_arg(&mut hasher);
-            active.args.push(index, ArgValue::Hash(hasher.finish()));
+            let digest = crate::hash::digest(key, spec.name, &mut |hasher| value.hash_arg(hasher));
+            active.args.push(index, ArgValue::Hash(digest));
         }
     }
 
     /// Records the argument at `index` as it is (serialized to JSON; `record(..)` only).
     pub fn record_arg<T: serde::Serialize + ?Sized>(&mut self, index: usize, value: &T) {
-        let Some(active) = &mut self.active else {
+        let Some(active) = &mut *self.active else {
             return;
         };
+        if active.folding {
+            return;
+        }
         // A value that fails to serialize is sent as null rather than lost silently.
         let json = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
         active.args.push(index, ArgValue::Json(Box::new(json)));
@@ -135,44 +164,85 @@ impl CallGuard {
     /// The command context to set while the call's future is polled.
     #[inline]
     pub fn context(&self) -> Option<CommandContext> {
-        let active = self.active.as_ref()?;
+        let active = (*self.active).as_ref()?;
         match active.callsite.category() {
             Category::Command => active.context,
             Category::Step => None,
         }
     }
 
-    /// Records the call's outcome. `message` is asked for only when the call failed and
-    /// the host opted in to scrubbed error messages.
+    /// Records the call's outcome. `message` is asked for only when the call failed, is
+    /// sent as its own event, and the host opted in to scrubbed error messages.
     #[inline]
     pub fn finish(&mut self, outcome: Finish, message: impl FnOnce() -> Option<String>) {
-        if let Some(active) = self.active.take() {
+        if self.active.is_some() {
+            self.finish_active(outcome, message);
+        }
+    }
+
+    /// The recording part of [`finish`](CallGuard::finish), out of line so that a call
+    /// made while telemetry is off inlines to a check of the guard.
+    #[inline(never)]
+    fn finish_active<M: FnOnce() -> Option<String>>(&mut self, outcome: Finish, message: M) {
+        let end = Instant::now();
+        let Some(active) = &mut *self.active else {
+            return;
+        };
+        active.end_context();
+        let elapsed_ns =
+            u64::try_from(end.duration_since(active.start).as_nanos()).unwrap_or(u64::MAX);
+        let counters = active.callsite.counters();
+        if !active.folding && counters.claim_event(runtime::budget()) {
             let message = if !outcome.success && runtime::wants_error_messages() {
                 message().map(|text| Box::new(crate::scrub::scrub(&text)))
             } else {
                 None
             };
-            active.submit(outcome, message);
+            runtime::send(Message::Call(Record {
+                callsite: active.callsite,
+                end,
+                elapsed_ns,
+                success: outcome.success,
+                error_kind: outcome.error_kind,
+                message,
+                command: active.context,
+                args: std::mem::take(&mut active.args),
+            }));
+        } else {
+            let invocation = active.context.map_or(0, |context| context.invocation);
+            counters.fold(elapsed_ns, outcome.success, invocation);
+            crate::callsite::list_folding(active.callsite);
         }
+        // Drops the record's leftovers (recorded values of a call folded after all).
+        *self.active = None;
+    }
+
+    /// A guard dropped while still active: the call panicked or was cancelled.
+    #[cold]
+    #[inline(never)]
+    fn abandon(&mut self) {
+        let kind = if std::thread::panicking() {
+            "panic"
+        } else {
+            "cancelled"
+        };
+        self.finish_active(Finish::new(false, Some(kind)), || None);
     }
 }
 
 impl Drop for CallGuard {
+    #[inline]
     fn drop(&mut self) {
-        if let Some(active) = self.active.take() {
-            let kind = if std::thread::panicking() {
-                "panic"
-            } else {
-                "cancelled"
-            };
-            active.submit(Finish::new(false, Some(kind)), None);
+        if self.active.is_some() {
+            self.abandon();
         }
     }
 }
 
 impl Active {
+    /// Restores the thread's previous command and ends a command's invocation.
     #[inline]
-    fn submit(mut self, outcome: Finish, message: Option<Box<String>>) {
+    fn end_context(&mut self) {
         if let Some(previous) = self.restore.take() {
             invocation::set_current(previous);
         }
@@ -181,29 +251,6 @@ impl Active {
                 invocation::end_command(context);
             }
         }
-        let end = Instant::now();
-        let elapsed_ns =
-            u64::try_from(end.duration_since(self.start).as_nanos()).unwrap_or(u64::MAX);
-        let invocation = self.context.map_or(0, |context| context.invocation);
-        let counters = self.callsite.counters();
-        let previous_calls = counters
-            .calls
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if previous_calls >= runtime::budget() {
-            counters.fold(elapsed_ns, outcome.success, invocation);
-            crate::callsite::list_folding(self.callsite);
-            return;
-        }
-        runtime::send(Message::Call(Record {
-            callsite: self.callsite,
-            end,
-            elapsed_ns,
-            success: outcome.success,
-            error_kind: outcome.error_kind,
-            message,
-            command: self.context,
-            args: std::mem::take(&mut self.args),
-        }));
     }
 }
 
@@ -240,5 +287,61 @@ impl<F: Future> Future for Instrumented<F> {
                 result
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::hash::{ArgHasher, HashArg};
+
+    const KEY: [u8; 32] = [42; 32];
+
+    fn fast<T: HashArg + ?Sized>(name: &str, value: &T) -> [u8; 16] {
+        let mut hasher = ArgHasher::new(&KEY, name);
+        value.hash_arg(&mut hasher);
+        hasher.finish()
+    }
+
+    /// The documented encoding fed to a streaming BLAKE3 hasher piece by piece, as the
+    /// hot path did before it buffered short encodings.
+    fn streamed(name: &str, tag: &[u8], text: &[u8]) -> [u8; 16] {
+        let mut hasher = blake3::Hasher::new_keyed(&KEY);
+        hasher.update(b"telemetry/arg/v1\0");
+        hasher.update(&(name.len() as u64).to_le_bytes());
+        hasher.update(name.as_bytes());
+        hasher.update(tag);
+        hasher.update(&(text.len() as u64).to_le_bytes());
+        hasher.update(text);
+        let mut out = [0; 16];
+        out.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+        out
+    }
+
+    #[test]
+    fn buffered_and_streamed_encodings_hash_alike_at_every_length() {
+        for len in (0..300).chain([511, 512, 1023, 1024, 1025, 5000]) {
+            let value: String = (0..len).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            assert_eq!(
+                fast("source", value.as_str()),
+                streamed("source", b"s", value.as_bytes()),
+                "string of {len} bytes"
+            );
+        }
+        // A long argument name alone fills the buffer.
+        let name = "n".repeat(400);
+        assert_eq!(fast(&name, "x"), streamed(&name, b"s", b"x"));
+    }
+
+    #[test]
+    fn integers_encode_as_their_decimal_text() {
+        for value in [0i128, 1, -1, 9, 10, -42, 1_000_000, i128::from(i64::MIN), i128::from(i64::MAX), i128::MIN, i128::MAX] {
+            assert_eq!(fast("n", &value), streamed("n", b"n", value.to_string().as_bytes()), "{value}");
+        }
+        for value in [0u128, 7, u128::from(u64::MAX), u128::from(u64::MAX) + 1, u128::MAX] {
+            assert_eq!(fast("n", &value), streamed("n", b"n", value.to_string().as_bytes()), "{value}");
+        }
+        assert_eq!(fast("n", &usize::MAX), streamed("n", b"n", usize::MAX.to_string().as_bytes()));
+        assert_eq!(fast("n", &isize::MIN), streamed("n", b"n", isize::MIN.to_string().as_bytes()));
+        assert_eq!(fast("n", &-5i8), streamed("n", b"n", b"-5"));
     }
 }

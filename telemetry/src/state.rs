@@ -1,13 +1,30 @@
 //! The per-installation state file: anonymous id, hash key, the user's saved choice.
 //!
-//! One JSON file, `state.json`, in the platform's config directory under the app's name
-//! (or [`Config::state_dir`](crate::Config::state_dir)). Written atomically (a temporary
-//! file, then a link or rename), created only if absent so parallel first runs agree on
-//! one id, readable by its owner only.
+//! One JSON file, `state.json`, in the platform's config directory under
+//! `<app>-telemetry/` (or [`Config::state_dir`](crate::Config::state_dir)), readable and
+//! writable by its owner only (0600 on Unix; the directory is created 0700).
+//!
+//! How it is written, and why:
+//!
+//! - **Created only if absent.** A first run writes a complete temporary file and then
+//!   hard-links it to `state.json`. A link fails if the target exists, so of several
+//!   first runs started at once exactly one wins, and the others read the winner's id.
+//! - **Replaced atomically.** Every later change (the notice was shown, `enable`,
+//!   `disable`) writes a complete temporary file and renames it over `state.json`: a
+//!   reader sees the old file or the new one, never half of one.
+//! - **Changed under a lock.** Read-modify-write changes hold an advisory lock on
+//!   `.state.lock` beside the file, taken with a bounded wait, so a first run marking the
+//!   notice as shown can never write back an "enabled" state over a `disable` made a
+//!   moment before by another process.
+//! - **Fail closed.** A file that cannot be read or parsed is reported, left exactly as
+//!   it is, and turns telemetry off for the run; only an explicit `disable` replaces it.
+//! - **Forward compatible.** Fields this version does not know are kept when the file is
+//!   rewritten.
 
 use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -15,9 +32,11 @@ use crate::config::Config;
 
 /// The name of the state file inside the state directory.
 pub(crate) const STATE_FILE: &str = "state.json";
+/// The advisory lock taken around read-modify-write changes.
+const LOCK_FILE: &str = ".state.lock";
 
 /// What the state file holds.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct State {
     /// Format version of the file.
     pub(crate) version: u32,
@@ -31,9 +50,13 @@ pub(crate) struct State {
     /// Whether the first-run notice has been shown.
     #[serde(default)]
     pub(crate) notice_shown: bool,
+    /// Fields written by a newer version, kept as they are.
+    #[serde(flatten)]
+    pub(crate) unknown: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The outcome of reading the state file.
+#[derive(Debug)]
 pub(crate) enum Loaded {
     /// No state file yet: a first run.
     Missing,
@@ -89,6 +112,7 @@ impl State {
             hash_key: hex(&key),
             enabled: None,
             notice_shown: false,
+            unknown: serde_json::Map::new(),
         })
     }
 
@@ -107,7 +131,9 @@ impl State {
     }
 
     fn is_valid(&self) -> bool {
-        self.key().is_some() && uuid::Uuid::parse_str(&self.anonymous_id).is_ok()
+        self.key().is_some()
+            && uuid::Uuid::parse_str(&self.anonymous_id)
+                .is_ok_and(|id| id.get_version_num() == 4 && id.to_string() == self.anonymous_id)
     }
 }
 
@@ -121,17 +147,30 @@ fn hex(bytes: &[u8]) -> String {
         })
 }
 
-/// Reads the state file in `dir`.
+/// Reads the state file in `dir`. Never writes.
 pub(crate) fn load(dir: &Path) -> Loaded {
     let path = dir.join(STATE_FILE);
     let bytes = match fs::read(&path) {
         Ok(bytes) => bytes,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Loaded::Missing,
+        // A parent that is not a directory: no state file can exist there (creating it
+        // will fail next, and report that).
+        Err(error)
+            if matches!(
+                error.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Loaded::Missing
+        }
         Err(error) => return Loaded::Unreadable(format!("{}: {error}", path.display())),
     };
     match serde_json::from_slice::<State>(&bytes) {
         Ok(state) if state.is_valid() => Loaded::Valid(state),
-        Ok(_) => Loaded::Unreadable(format!("{}: invalid id or key", path.display())),
+        Ok(_) => Loaded::Unreadable(format!(
+            "{}: the anonymous id or the hash key is malformed",
+            path.display()
+        )),
+        // serde_json's message names the line and column, never the file's content.
         Err(error) => Loaded::Unreadable(format!("{}: {error}", path.display())),
     }
 }
@@ -139,30 +178,158 @@ pub(crate) fn load(dir: &Path) -> Loaded {
 /// Creates the state file with `state` unless one exists; returns the state that won
 /// (ours, or the one a parallel first run wrote first).
 pub(crate) fn create(dir: &Path, state: &State) -> io::Result<State> {
-    fs::create_dir_all(dir)?;
+    create_dir(dir)?;
     let path = dir.join(STATE_FILE);
     let temporary = write_temporary(dir, state)?;
-    // A hard link fails if the target exists: exactly "create only if absent", atomically.
+    // A hard link fails if the target exists: exactly "create only if absent", and the
+    // file appears complete or not at all.
     let linked = fs::hard_link(&temporary, &path);
     let _ = fs::remove_file(&temporary);
     match linked {
         Ok(()) => Ok(state.clone()),
-        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => match load(dir) {
-            Loaded::Valid(winner) => Ok(winner),
-            Loaded::Missing => Err(io::Error::other("state file vanished")),
-            Loaded::Unreadable(reason) => Err(io::Error::other(reason)),
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => winner(dir),
+        // A file system without hard links: an exclusive create is still "only if
+        // absent", though a reader racing with it may see a partial file (and then stay
+        // off for its run, which is safe).
+        Err(_) => match write_file(&path, state, true) {
+            Ok(()) => Ok(state.clone()),
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => winner(dir),
+            Err(error) => Err(error),
         },
-        Err(error) => Err(error),
+    }
+}
+
+fn winner(dir: &Path) -> io::Result<State> {
+    match load(dir) {
+        Loaded::Valid(winner) => Ok(winner),
+        Loaded::Missing => Err(io::Error::other("the state file vanished")),
+        Loaded::Unreadable(reason) => Err(io::Error::other(reason)),
     }
 }
 
 /// Replaces the state file with `state` (temporary file, then rename).
 pub(crate) fn store(dir: &Path, state: &State) -> io::Result<()> {
-    fs::create_dir_all(dir)?;
+    create_dir(dir)?;
     let temporary = write_temporary(dir, state)?;
     fs::rename(&temporary, dir.join(STATE_FILE)).inspect_err(|_| {
         let _ = fs::remove_file(&temporary);
     })
+}
+
+/// What [`update`] should do with the state it read.
+pub(crate) enum Change {
+    /// Leave the file as it is.
+    Keep,
+    /// Write this state (create the file if it is missing).
+    Write(State),
+}
+
+/// Read-modify-write under the state lock: reads the file, asks `change` what to do
+/// with it, writes the result atomically, and returns what was written (or `None` when
+/// `change` kept the file). A missing file is created only if still absent, so a
+/// parallel first run's id is never replaced: `change` is then asked again with the
+/// winner.
+///
+/// The lock is waited for at most `wait`; after that the change is not made and an
+/// error of kind `WouldBlock` is returned. File systems without locks are written
+/// without one.
+pub(crate) fn update(
+    dir: &Path,
+    wait: Duration,
+    change: impl FnMut(Loaded) -> io::Result<Change>,
+) -> io::Result<Option<State>> {
+    create_dir(dir)?;
+    let _lock = Lock::acquire(dir, wait)?;
+    apply(dir, change)
+}
+
+/// [`update`] without the lock: for `disable` when the lock stays busy, since a user's
+/// opt-out must not depend on another process letting go of it.
+pub(crate) fn update_unlocked(
+    dir: &Path,
+    change: impl FnMut(Loaded) -> io::Result<Change>,
+) -> io::Result<Option<State>> {
+    create_dir(dir)?;
+    apply(dir, change)
+}
+
+fn apply(
+    dir: &Path,
+    mut change: impl FnMut(Loaded) -> io::Result<Change>,
+) -> io::Result<Option<State>> {
+    let mut loaded = load(dir);
+    // At most two rounds: a missing file, then the winner of a creation race.
+    for _ in 0..2 {
+        let was_missing = matches!(loaded, Loaded::Missing);
+        let Change::Write(state) = change(loaded)? else {
+            return Ok(None);
+        };
+        if !was_missing {
+            store(dir, &state)?;
+            return Ok(Some(state));
+        }
+        let won = create(dir, &state)?;
+        if won == state {
+            return Ok(Some(state));
+        }
+        loaded = Loaded::Valid(won);
+    }
+    Err(io::Error::other("the state file keeps changing"))
+}
+
+/// An exclusive advisory lock on `.state.lock`, released when dropped (or when the
+/// process dies, so a crash never leaves a stale lock).
+struct Lock {
+    _file: Option<fs::File>,
+}
+
+impl Lock {
+    fn acquire(dir: &Path, wait: Duration) -> io::Result<Lock> {
+        let mut options = fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let file = options.open(dir.join(LOCK_FILE))?;
+        let deadline = Instant::now() + wait;
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Lock { _file: Some(file) }),
+                Err(fs::TryLockError::WouldBlock) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Err(io::Error::new(
+                            io::ErrorKind::WouldBlock,
+                            "the state file is busy (locked by another process)",
+                        ));
+                    }
+                    std::thread::sleep(pause.min(deadline - now));
+                    pause = (pause * 2).min(Duration::from_millis(20));
+                }
+                // No locking on this file system (some network mounts): go on without.
+                Err(fs::TryLockError::Error(error))
+                    if error.kind() == io::ErrorKind::Unsupported =>
+                {
+                    return Ok(Lock { _file: None });
+                }
+                Err(fs::TryLockError::Error(error)) => return Err(error),
+            }
+        }
+    }
+}
+
+fn create_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
 }
 
 fn write_temporary(dir: &Path, state: &State) -> io::Result<PathBuf> {
@@ -171,26 +338,187 @@ fn write_temporary(dir: &Path, state: &State) -> io::Result<PathBuf> {
         std::process::id(),
         unique()
     ));
+    write_file(&temporary, state, true)?;
+    Ok(temporary)
+}
+
+/// Writes `state` to a new file at `path`, owner-only, synced to disk.
+fn write_file(path: &Path, state: &State, create_new: bool) -> io::Result<()> {
     let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true);
+    if create_new {
+        options.create_new(true);
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt as _;
         options.mode(0o600);
     }
-    let mut file = options.open(&temporary)?;
+    let mut file = options.open(path)?;
     let mut bytes = serde_json::to_vec_pretty(state).map_err(io::Error::other)?;
     bytes.push(b'\n');
     let written = file.write_all(&bytes).and_then(|()| file.sync_all());
     if let Err(error) = written {
-        let _ = fs::remove_file(&temporary);
+        let _ = fs::remove_file(path);
         return Err(error);
     }
-    Ok(temporary)
+    Ok(())
 }
 
 fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     COUNTER.fetch_add(1, Ordering::Relaxed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fresh() -> State {
+        State::generate().expect("random source")
+    }
+
+    #[test]
+    fn generated_state_is_valid_and_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = fresh();
+        assert!(state.is_valid());
+        assert_eq!(state.hash_key.len(), 64);
+        assert_eq!(
+            uuid::Uuid::parse_str(&state.anonymous_id)
+                .unwrap()
+                .get_version_num(),
+            4
+        );
+        let written = create(dir.path(), &state).unwrap();
+        assert_eq!(written, state);
+        match load(dir.path()) {
+            Loaded::Valid(read) => assert_eq!(read, state),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn file_is_owner_only_and_no_temporary_is_left() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let state_dir = dir.path().join("nested/app-telemetry");
+        create(&state_dir, &fresh()).unwrap();
+        let mode = fs::metadata(state_dir.join(STATE_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let dir_mode = fs::metadata(&state_dir).unwrap().permissions().mode();
+        assert_eq!(dir_mode & 0o777, 0o700);
+        let names: Vec<_> = fs::read_dir(&state_dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from(STATE_FILE)]);
+    }
+
+    #[test]
+    fn create_keeps_the_first_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = create(dir.path(), &fresh()).unwrap();
+        let second = create(dir.path(), &fresh()).unwrap();
+        assert_eq!(first, second);
+    }
+
+    #[test]
+    fn parallel_creates_agree_on_one_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_path_buf();
+        let ids: Vec<String> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| create(&path, &fresh()).unwrap().anonymous_id))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(ids.iter().all(|id| id == &ids[0]), "{ids:?}");
+    }
+
+    #[test]
+    fn corrupt_and_malformed_files_are_unreadable_and_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(STATE_FILE);
+        for content in [
+            &b"{not json"[..],
+            b"",
+            b"\xff\xfe",
+            br#"{"version":1,"anonymous_id":"nope","hash_key":"00"}"#,
+            br#"{"version":1,"anonymous_id":"6f1c3d4e-8a2b-4c1d-9e8f-0a1b2c3d4e5f","hash_key":"zz"}"#,
+        ] {
+            fs::write(&path, content).unwrap();
+            assert!(matches!(load(dir.path()), Loaded::Unreadable(_)));
+            assert_eq!(fs::read(&path).unwrap(), content);
+        }
+    }
+
+    #[test]
+    fn unknown_fields_survive_a_rewrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = fresh();
+        state
+            .unknown
+            .insert("future".into(), serde_json::json!({"x": 1}));
+        store(dir.path(), &state).unwrap();
+        let Loaded::Valid(mut read) = load(dir.path()) else {
+            panic!()
+        };
+        read.enabled = Some(false);
+        store(dir.path(), &read).unwrap();
+        let text = fs::read_to_string(dir.path().join(STATE_FILE)).unwrap();
+        assert!(text.contains("\"future\""), "{text}");
+    }
+
+    #[test]
+    fn update_creates_missing_and_changes_existing() {
+        let dir = tempfile::tempdir().unwrap();
+        let wait = Duration::from_secs(1);
+        let written = update(dir.path(), wait, |loaded| {
+            assert!(matches!(loaded, Loaded::Missing));
+            let mut state = fresh();
+            state.enabled = Some(false);
+            Ok(Change::Write(state))
+        })
+        .unwrap()
+        .unwrap();
+        let again = update(dir.path(), wait, |loaded| {
+            let Loaded::Valid(mut state) = loaded else {
+                panic!()
+            };
+            state.enabled = Some(true);
+            Ok(Change::Write(state))
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!(again.anonymous_id, written.anonymous_id);
+        assert_eq!(again.enabled, Some(true));
+        let kept = update(dir.path(), wait, |_| Ok(Change::Keep)).unwrap();
+        assert!(kept.is_none());
+    }
+
+    #[test]
+    fn a_held_lock_makes_update_give_up_in_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = Lock::acquire(dir.path(), Duration::ZERO).unwrap();
+        let started = Instant::now();
+        let error = update(dir.path(), Duration::from_millis(50), |_| {
+            Ok(Change::Write(fresh()))
+        })
+        .unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::WouldBlock);
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert!(matches!(load(dir.path()), Loaded::Missing));
+        drop(held);
+        assert!(update(dir.path(), Duration::from_millis(50), |_| Ok(
+            Change::Write(fresh())
+        ))
+        .unwrap()
+        .is_some());
+    }
 }

@@ -1,29 +1,39 @@
 //! [`Status`]: whether telemetry is on for this run, and why.
 
+use std::fmt;
 use std::path::PathBuf;
 
 use crate::consent::Source;
 
-/// Whether telemetry is on for this run, which source decided, and where its state lives.
+/// Whether telemetry is on, which source decided, and where its state lives.
 ///
-/// Returned by [`Guard::status`](crate::Guard::status) and [`status`](crate::status()).
+/// Returned by [`Guard::status`](crate::Guard::status) (what `init` decided for this run)
+/// and by [`status`](crate::status()) (what `init` would decide, with the state file's
+/// content even when the environment already said no). Its `Display` is the human
+/// summary that `<tool> telemetry status` prints.
 ///
 /// ```
 /// let status = telemetry::status(&telemetry::Config::new("demo", "1.0").enabled(false));
 /// assert!(!status.enabled);
+/// # #[cfg(feature = "enabled")]
 /// assert_eq!(status.source, telemetry::Source::Host);
+/// println!("{status}");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Status {
-    /// Whether events are recorded and sent in this run.
+    /// Whether events are recorded and sent.
     pub enabled: bool,
     /// Which source decided.
     pub source: Source,
-    /// The directory of the state file, when known.
+    /// The directory of the state file, when known. [`Guard::status`](crate::Guard::status)
+    /// leaves it out when telemetry was turned off before the state was looked at.
     pub state_dir: Option<PathBuf>,
-    /// The installation's anonymous id, when a state file exists.
+    /// The installation's anonymous id, when a readable state file exists.
     pub anonymous_id: Option<String>,
+    /// The user's saved choice (`telemetry enable` / `disable`), when one is saved and
+    /// the state file was read.
+    pub saved_choice: Option<bool>,
     /// What went wrong, if something did (a bad endpoint, an unreadable state file).
     pub problem: Option<String>,
 }
@@ -35,7 +45,50 @@ impl Status {
             source,
             state_dir: None,
             anonymous_id: None,
+            saved_choice: None,
             problem: None,
         }
+    }
+
+    /// The path of the state file (`state.json` in [`state_dir`](Status::state_dir)).
+    ///
+    /// ```
+    /// let status = telemetry::status(
+    ///     &telemetry::Config::new("demo", "1.0").state_dir("/tmp/demo-telemetry").enabled(false),
+    /// );
+    /// # #[cfg(feature = "enabled")]
+    /// assert_eq!(
+    ///     status.state_file(),
+    ///     Some(std::path::PathBuf::from("/tmp/demo-telemetry/state.json"))
+    /// );
+    /// ```
+    pub fn state_file(&self) -> Option<PathBuf> {
+        self.state_dir.as_ref().map(|dir| dir.join("state.json"))
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let on_off = if self.enabled { "on" } else { "off" };
+        writeln!(f, "Telemetry is {on_off}: {}.", self.source)?;
+        let saved = match self.saved_choice {
+            Some(true) => "enabled",
+            Some(false) => "disabled",
+            None => "none",
+        };
+        writeln!(f, "Saved choice: {saved}")?;
+        match self.state_file() {
+            Some(path) => writeln!(f, "State file: {}", path.display())?,
+            None => writeln!(f, "State file: none")?,
+        }
+        writeln!(
+            f,
+            "Anonymous id: {}",
+            self.anonymous_id.as_deref().unwrap_or("none")
+        )?;
+        if let Some(problem) = &self.problem {
+            writeln!(f, "Problem: {problem}")?;
+        }
+        Ok(())
     }
 }

@@ -6,6 +6,8 @@
 //! everything but `PATH`, so the host's own `DO_NOT_TRACK`, CI variables or saved
 //! telemetry state never leak into a test.
 
+pub mod server;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;

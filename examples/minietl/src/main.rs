@@ -52,17 +52,9 @@ enum Command {
     },
     /// Show the pipeline.
     Status,
-    /// Inspect or change telemetry.
-    Telemetry {
-        #[command(subcommand)]
-        action: TelemetryAction,
-    },
-}
-
-#[derive(Subcommand)]
-enum TelemetryAction {
-    /// Say whether telemetry is on and why.
-    Status,
+    /// `minietl telemetry status|enable|disable`: the library's ready subcommand.
+    #[command(flatten)]
+    Telemetry(telemetry::cli::Telemetry),
 }
 
 fn telemetry_config(disable_flag: bool) -> telemetry::Config {
@@ -82,29 +74,32 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = telemetry_config(cli.disable_telemetry);
 
-    if let Command::Telemetry { action } = &cli.command {
-        return match action {
-            TelemetryAction::Status => {
-                let status = telemetry::status(&config);
-                println!(
-                    "telemetry is {} ({})",
-                    if status.enabled { "on" } else { "off" },
-                    status.source
-                );
-                ExitCode::SUCCESS
-            }
-        };
+    if let Command::Telemetry(command) = &cli.command {
+        return command.run(&config);
     }
 
     let _telemetry = telemetry::init(config);
-    match cli.command {
+    let code = match cli.command {
         Command::Init {
             source,
             destination,
         } => report(pipeline::init(&source, &destination)),
         Command::Run { rows, fail_at } => report(pipeline::run(rows, fail_at.as_deref())),
         Command::Status => report(pipeline::status()),
-        Command::Telemetry { .. } => unreachable!("handled before init"),
+        Command::Telemetry(_) => unreachable!("handled before init"),
+    };
+    report_threads();
+    code
+}
+
+/// Test hook: with `MINIETL_EXAMPLE_REPORT_THREADS` set, prints this process's thread
+/// count on stderr while telemetry is still running, so the integration tests can prove
+/// that a disabled run starts no thread (Linux only: it reads `/proc/self/task`).
+fn report_threads() {
+    if std::env::var_os("MINIETL_EXAMPLE_REPORT_THREADS").is_some() {
+        if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+            eprintln!("minietl-example: threads={}", tasks.count());
+        }
     }
 }
 

@@ -1,44 +1,324 @@
 //! Hands batches to the sink and decides what happens to those it refuses.
+//!
+//! For a *durable* sink (the HTTP sink: see [`Sink::durable`]) nothing is lost on the
+//! way: a batch that cannot be delivered now goes to the [spool](super::spool) on disk,
+//! and leaves it only once the receiver answered 2xx (or rejected it for good, which is
+//! counted). After a failure the [breaker](super::breaker) keeps every process of the
+//! app off the network for a back-off window; their events go straight to the spool.
+//! A `410 Gone` stops this installation from sending for a long period.
+//!
+//! Other sinks (debug, file, the host's own) get a small in-memory retry with back-off;
+//! what they still hold at exit is lost.
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use super::backoff;
+use super::breaker::{Breaker, Gate};
+use super::spool::Spool;
 use crate::event::{Batch, Event};
 use crate::sink::{Action, Sink};
 
-/// First and largest pause after a failed delivery.
-const FIRST_BACKOFF: Duration = Duration::from_secs(1);
-const MAX_BACKOFF: Duration = Duration::from_secs(60);
-/// Events kept in memory for a retry; older ones are dropped (and counted) beyond it.
+/// Events kept in memory for a retry by a non-durable sink; older ones are dropped (and
+/// counted) beyond it.
 const MAX_RETAINED: usize = 1_000;
+/// How long the worker waits for the delivery record's lock.
+pub(crate) const RECORD_WAIT: Duration = Duration::from_millis(50);
+/// How often a long-running process looks for segments other processes spooled.
+const SPOOL_SCAN: Duration = Duration::from_secs(60);
 
-/// Delivers batches through a sink, keeping refused-but-retryable events for later.
+/// Where a due batch goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// To the sink, now.
+    Network,
+    /// Straight to the spool: a recent failure closed the gate.
+    Spool,
+    /// Nowhere: the receiver said `410 Gone`.
+    Discard,
+    /// To a non-durable sink, with in-memory retries.
+    Memory,
+}
+
+/// How a network attempt ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sent {
+    /// 2xx.
+    Delivered,
+    /// Worth another try later (network error, timeout, 5xx, 429).
+    Retry,
+    /// Rejected for good (other 4xx): dropped and counted.
+    Rejected,
+    /// `410 Gone`: nothing more is sent.
+    Gone,
+}
+
+/// What the exit path needs to save undelivered events without the worker.
+pub(crate) struct ExitHandles {
+    pub(crate) spool: Option<Arc<Spool>>,
+    pub(crate) breaker: Arc<Breaker>,
+}
+
+/// Delivers batches through a sink; see the module documentation.
 pub(crate) struct Delivery {
     sink: Box<dyn Sink>,
-    /// Events waiting for a retry, oldest first.
+    durable: bool,
+    cache_dir: Option<PathBuf>,
+    state_dir: Option<PathBuf>,
+    /// Set by [`prepare`](Delivery::prepare) for a durable sink with a cache directory.
+    spool: Option<Arc<Spool>>,
+    breaker: Arc<Breaker>,
+    /// Whether the spool had segments when last looked at (or written to).
+    spool_has_segments: bool,
+    next_spool_scan: Instant,
+    /// How long the last delivered batch took, to decide what still fits before a deadline.
+    round_trip: Option<Duration>,
+    /// Non-durable sinks: events waiting for a retry, oldest first.
     retained: Vec<Event>,
     retry_at: Option<Instant>,
-    backoff: Duration,
+    failures: u32,
     /// Set by `410 Gone`: nothing more is sent by this process.
     stopped: bool,
-    /// Events given up on (rejected, or beyond the retry buffer).
-    pub(crate) lost: u64,
+    /// Events given up on in this process, not yet reported.
+    lost: u64,
 }
 
 impl Delivery {
-    pub(crate) fn new(sink: Box<dyn Sink>, spool_dir: Option<std::path::PathBuf>) -> Self {
-        let _ = spool_dir;
+    /// Delivery through `sink`, spooling under `cache_dir` if the sink is durable.
+    pub(crate) fn new(sink: Box<dyn Sink>, cache_dir: Option<PathBuf>) -> Self {
+        let durable = sink.durable();
         Delivery {
             sink,
+            durable,
+            cache_dir,
+            state_dir: None,
+            spool: None,
+            breaker: Arc::new(Breaker::new(None, "")),
+            spool_has_segments: false,
+            next_spool_scan: Instant::now(),
+            round_trip: None,
             retained: Vec::new(),
             retry_at: None,
-            backoff: FIRST_BACKOFF,
+            failures: 0,
             stopped: false,
             lost: 0,
         }
     }
 
-    /// Delivers `events` (after any retained ones) in batches of `batch_size`.
-    pub(crate) fn deliver(&mut self, events: Vec<Event>, batch_size: usize, _at_exit: bool) {
+    /// Keeps the delivery record (`delivery.json`) in the state directory, beside the
+    /// state file. Without it the record lives in the cache directory.
+    #[allow(dead_code)]
+    pub(crate) fn with_state_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.state_dir = dir;
+        self
+    }
+
+    /// Opens the spool and the delivery record, once the app version is known.
+    pub(crate) fn prepare(&mut self, app_version: &str) {
+        let record_dir = self.state_dir.clone().or_else(|| self.cache_dir.clone());
+        self.breaker = Arc::new(Breaker::new(record_dir, app_version));
+        if self.durable {
+            self.spool = self
+                .cache_dir
+                .as_deref()
+                .map(|dir| Arc::new(Spool::new(dir)));
+        }
+    }
+
+    /// The spool and the record, for the exit path.
+    pub(crate) fn exit_handles(&self) -> ExitHandles {
+        ExitHandles {
+            spool: self.spool.clone(),
+            breaker: Arc::clone(&self.breaker),
+        }
+    }
+
+    /// Trims the spool and notes whether it holds anything. Disk only.
+    pub(crate) fn scan_spool(&mut self) {
+        if let Some(spool) = self.spool.clone() {
+            let dropped = spool.trim();
+            self.record_lost(dropped);
+            self.spool_has_segments = spool.has_segments();
+        }
+        self.next_spool_scan = Instant::now() + SPOOL_SCAN;
+    }
+
+    /// Where a batch due now goes.
+    pub(crate) fn route(&mut self) -> Route {
+        if self.stopped {
+            return Route::Discard;
+        }
+        if self.spool.is_none() {
+            return Route::Memory;
+        }
+        match self.breaker.gate() {
+            Gate::Open => Route::Network,
+            Gate::Closed(_) => Route::Spool,
+            Gate::Gone => {
+                self.stopped = true;
+                Route::Discard
+            }
+        }
+    }
+
+    /// Whether a spooled batch should be sent now: the spool has segments and the gate
+    /// is open.
+    pub(crate) fn wants_drain(&mut self) -> bool {
+        if self.spool.is_none() || self.stopped {
+            return false;
+        }
+        if Instant::now() >= self.next_spool_scan {
+            self.scan_spool();
+        }
+        self.spool_has_segments && self.breaker.gate() == Gate::Open
+    }
+
+    /// How long the last delivered batch took, if one was delivered by this process.
+    pub(crate) fn round_trip(&self) -> Option<Duration> {
+        self.round_trip
+    }
+
+    /// One network attempt (no lock held by the caller). Updates the delivery record.
+    pub(crate) fn send(&mut self, batch: &Batch) -> Sent {
+        let started = Instant::now();
+        let result = self.sink.send(batch);
+        let events = batch.batch.len();
+        match result {
+            Ok(()) => {
+                self.round_trip = Some(started.elapsed());
+                self.breaker.succeeded();
+                Sent::Delivered
+            }
+            Err(error) => match error.action() {
+                Action::Retry(after) => {
+                    self.breaker.failed(after, RECORD_WAIT);
+                    crate::diag::debug(format_args!(
+                        "delivery of {events} events failed ({error}); {}",
+                        self.next_attempt()
+                    ));
+                    Sent::Retry
+                }
+                Action::Drop => {
+                    crate::diag::debug(format_args!(
+                        "the receiver rejected {events} events ({error}); they are dropped"
+                    ));
+                    self.breaker.succeeded();
+                    self.record_lost(events as u64);
+                    Sent::Rejected
+                }
+                Action::Stop => {
+                    self.stop(&error.to_string(), events as u64);
+                    Sent::Gone
+                }
+            },
+        }
+    }
+
+    fn next_attempt(&self) -> String {
+        match self.breaker.gate() {
+            Gate::Closed(at) => format!(
+                "no attempt before {} (kept in the spool)",
+                humantime::format_rfc3339_millis(at)
+            ),
+            _ => "kept in the spool".to_owned(),
+        }
+    }
+
+    fn stop(&mut self, why: &str, events: u64) {
+        self.breaker.gone();
+        self.stopped = true;
+        let cleared = self.spool.as_ref().map_or(0, |spool| spool.clear());
+        self.record_lost(events + cleared);
+        crate::diag::debug(format_args!(
+            "the receiver answered {why}: this installation sends nothing for {} days",
+            super::breaker::GONE_FOR.as_secs() / 86_400
+        ));
+    }
+
+    /// Writes events to the spool (durable sinks). Returns the segments written.
+    pub(crate) fn spool_events(&mut self, events: &[Event], per_segment: usize) -> Vec<PathBuf> {
+        let Some(spool) = self.spool.clone() else {
+            self.record_lost(events.len() as u64);
+            return Vec::new();
+        };
+        match spool.append(events, per_segment) {
+            Ok((paths, dropped)) => {
+                self.record_lost(dropped);
+                self.spool_has_segments = true;
+                paths
+            }
+            Err((error, unwritten)) => {
+                crate::diag::debug(format_args!(
+                    "cannot write the spool in {}: {error}; {unwritten} events lost",
+                    spool.dir().display()
+                ));
+                self.record_lost(unwritten);
+                Vec::new()
+            }
+        }
+    }
+
+    /// A batch spooled at a deadline was delivered after all: removes its segments.
+    pub(crate) fn unspool(&self, paths: &[PathBuf]) {
+        if let Some(spool) = &self.spool {
+            for path in paths {
+                spool.remove_written(path);
+            }
+        }
+    }
+
+    /// Claims the oldest spooled events (up to `batch_size`) and sends them; `busy` is
+    /// told when the request starts and ends. Returns `false` when there was nothing
+    /// to send.
+    pub(crate) fn drain_one(&mut self, batch_size: usize, busy: &dyn Fn(bool)) -> bool {
+        let Some(spool) = self.spool.clone() else {
+            return false;
+        };
+        let Some(mut claim) = spool.claim(batch_size) else {
+            self.spool_has_segments = false;
+            return false;
+        };
+        self.record_lost(claim.unreadable);
+        let events = std::mem::take(&mut claim.events);
+        if events.is_empty() {
+            claim.commit();
+            return true;
+        }
+        let batch = Batch {
+            batch: events,
+            sent_at: super::builder::timestamp(SystemTime::now()),
+        };
+        busy(true);
+        let sent = self.send(&batch);
+        busy(false);
+        match sent {
+            Sent::Delivered | Sent::Rejected | Sent::Gone => claim.commit(),
+            Sent::Retry => claim.release(),
+        }
+        true
+    }
+
+    /// Records events given up on: persisted for a durable sink (a later process
+    /// reports them), in memory otherwise.
+    pub(crate) fn record_lost(&mut self, events: u64) {
+        if events == 0 {
+            return;
+        }
+        if self.spool.is_some() {
+            self.breaker.add_lost(events, RECORD_WAIT);
+        } else {
+            self.lost += events;
+        }
+    }
+
+    /// Takes the count of events lost so far, to report it in the next event.
+    pub(crate) fn take_lost(&mut self) -> u64 {
+        std::mem::take(&mut self.lost) + self.breaker.take_lost(RECORD_WAIT)
+    }
+
+    /// Non-durable sinks: delivers `events` (after any retained ones) in batches.
+    pub(crate) fn deliver_memory(&mut self, events: Vec<Event>, batch_size: usize) {
         if self.stopped {
             self.lost += events.len() as u64;
             return;
@@ -47,8 +327,8 @@ impl Delivery {
         self.send_retained(batch_size);
     }
 
-    /// Sends retained events now if their back-off has passed.
-    pub(crate) fn retry_now(&mut self, batch_size: usize) {
+    /// Non-durable sinks: sends retained events now if their back-off has passed.
+    pub(crate) fn retry_memory(&mut self, batch_size: usize) {
         if !self.retained.is_empty() {
             self.send_retained(batch_size);
         }
@@ -56,7 +336,7 @@ impl Delivery {
 
     fn send_retained(&mut self, batch_size: usize) {
         if self.retry_at.is_some_and(|at| Instant::now() < at) {
-            self.trim();
+            self.trim_retained();
             return;
         }
         while !self.retained.is_empty() {
@@ -68,19 +348,19 @@ impl Delivery {
             match self.sink.send(&batch) {
                 Ok(()) => {
                     self.retry_at = None;
-                    self.backoff = FIRST_BACKOFF;
+                    self.failures = 0;
                 }
                 Err(error) => {
                     crate::diag::debug(format_args!("delivery failed: {error}"));
                     match error.action() {
                         Action::Retry(after) => {
-                            let pause = after.unwrap_or(self.backoff).min(MAX_BACKOFF * 10);
+                            self.failures = self.failures.saturating_add(1);
+                            let pause = backoff::pause(self.failures, after);
                             self.retry_at = Some(Instant::now() + pause);
-                            self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
                             let mut kept = batch.batch;
                             kept.append(&mut self.retained);
                             self.retained = kept;
-                            self.trim();
+                            self.trim_retained();
                             return;
                         }
                         Action::Drop => self.lost += batch.batch.len() as u64,
@@ -96,7 +376,7 @@ impl Delivery {
         }
     }
 
-    fn trim(&mut self) {
+    fn trim_retained(&mut self) {
         if self.retained.len() > MAX_RETAINED {
             let excess = self.retained.len() - MAX_RETAINED;
             self.retained.drain(..excess);

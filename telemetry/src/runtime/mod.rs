@@ -4,9 +4,12 @@
 //! Everything here exists only once `init` decided telemetry is on. Until then (and
 //! forever in a disabled run) [`is_recording`] is a relaxed load of `false`.
 
+pub(crate) mod backoff;
+mod breaker;
 mod builder;
 mod delivery;
 mod record;
+mod spool;
 mod worker;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -122,7 +125,8 @@ pub(crate) fn start(start: Start) -> bool {
     installed
 }
 
-/// Waits at most `timeout` for everything recorded so far to be delivered.
+/// Waits at most `timeout` for everything recorded so far to be delivered; what is not
+/// delivered by then is kept in the spool (durable sinks) for a later attempt.
 pub(crate) fn flush(timeout: Duration) {
     // After shutdown the worker is gone: nothing to wait for.
     if !is_recording() {
@@ -133,7 +137,8 @@ pub(crate) fn flush(timeout: Duration) {
     }
 }
 
-/// Stops recording, flushes with the deadline, and lets the worker end.
+/// Stops recording, flushes with the deadline (spooling what is left at the deadline),
+/// and lets the worker end. Never waits past the deadline, whatever the network does.
 pub(crate) fn shutdown(timeout: Duration) {
     if let Some(runtime) = runtime() {
         RECORDING.store(false, Ordering::Release);

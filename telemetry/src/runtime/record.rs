@@ -45,11 +45,15 @@ const INLINE_HASHES: usize = 3;
 
 /// The argument values of one call. Up to three hashes live inline, so the common case
 /// allocates nothing; recorded values and further hashes go to a spill vector.
+///
+/// The spill vector is boxed: a null pointer when unused, so that dropping the slots of
+/// a call without recorded values is a single inlined check (and the record that
+/// carries them through the channel is 16 bytes smaller).
 #[derive(Default)]
 pub(crate) struct ArgSlots {
     hashes: [(u8, [u8; 16]); INLINE_HASHES],
     hash_count: u8,
-    spill: Vec<(u8, ArgValue)>,
+    spill: Option<Box<Vec<(u8, ArgValue)>>>,
 }
 
 impl ArgSlots {
@@ -58,7 +62,7 @@ impl ArgSlots {
         ArgSlots {
             hashes: [(0, [0; 16]); INLINE_HASHES],
             hash_count: 0,
-            spill: Vec::new(),
+            spill: None,
         }
     }
 
@@ -71,7 +75,7 @@ impl ArgSlots {
                 self.hashes[usize::from(self.hash_count)] = (index, digest);
                 self.hash_count += 1;
             }
-            other => self.spill.push((index, other)),
+            other => self.spill.get_or_insert_default().push((index, other)),
         }
     }
 
@@ -80,7 +84,7 @@ impl ArgSlots {
         let inline = self.hashes[..usize::from(self.hash_count)]
             .iter()
             .map(|(index, digest)| (usize::from(*index), ArgValueRef::Hash(digest)));
-        let spilled = self.spill.iter().map(|(index, value)| {
+        let spilled = self.spill.iter().flat_map(|spill| spill.iter()).map(|(index, value)| {
             let value = match value {
                 ArgValue::Hash(digest) => ArgValueRef::Hash(digest),
                 ArgValue::Json(json) => ArgValueRef::Json(json),

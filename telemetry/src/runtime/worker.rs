@@ -4,20 +4,43 @@
 //! The worker does not block on the channel: a sender never has to wake it, which keeps
 //! the hot path a plain `try_send`. It sleeps between rounds (`park_timeout`) and is
 //! woken early only by a flush, a shutdown, or a channel filling up.
+//!
+//! # The exit path
+//!
+//! A flush (the guard's drop, or [`flush`](crate::flush)) waits for the worker at most
+//! until its deadline. Whatever the worker has not delivered by then is *taken over* by
+//! the flushing thread: it drains the channel itself, builds the events, and appends
+//! them, the worker's pending events and the batch the worker has on the network right
+//! now to the spool (durable sinks only), then returns. It never waits on the network.
+//!
+//! That works because everything undelivered lives in one [`Core`] behind a mutex that
+//! the worker never holds across network I/O: it takes a batch out of `pending` and
+//! registers it as in flight in one critical section, sends without the lock, and
+//! settles the outcome in another. The exit path therefore sees every event exactly
+//! once: in the channel, in `pending`, or in flight.
 
+use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::Thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::Receiver;
 
+use super::breaker::Breaker;
 use super::builder::EventBuilder;
-use super::delivery::Delivery;
+use super::delivery::{Delivery, Route, Sent};
 use super::record::Message;
-use crate::event::Event;
+use super::spool::Spool;
+use crate::event::{Batch, Event};
 
 /// How often an idle worker looks for folded calls of hot steps.
 const IDLE_ROUND: Duration = Duration::from_secs(1);
+/// How long the exit path waits for the delivery record's lock.
+const EXIT_RECORD_WAIT: Duration = Duration::from_millis(10);
+/// At exit, a spooled batch is only sent if the deadline is further away than this
+/// many of the last round trips (plus [`EXIT_SLACK`]).
+const EXIT_ROUND_TRIPS: u32 = 3;
+const EXIT_SLACK: Duration = Duration::from_millis(5);
 
 /// What the worker needs to build and deliver events.
 pub(crate) struct WorkerSettings {
@@ -34,16 +57,22 @@ pub(crate) struct WorkerSettings {
     pub(crate) linger: Duration,
 }
 
-/// The handle the runtime keeps: wakes the worker and waits for its flushes.
+/// The handle the runtime keeps: wakes the worker, waits for its flushes, and takes
+/// over at a deadline.
 pub(crate) struct Worker {
     thread: Option<Thread>,
     shared: Arc<Shared>,
 }
 
-#[derive(Default)]
+/// Shared between the worker thread and the threads that flush.
 struct Shared {
     control: Mutex<Control>,
     changed: Condvar,
+    core: Mutex<Core>,
+    receiver: Receiver<Message>,
+    spool: Option<Arc<Spool>>,
+    breaker: Arc<Breaker>,
+    batch_size: usize,
 }
 
 #[derive(Default)]
@@ -52,32 +81,175 @@ struct Control {
     requested: u64,
     /// Flushes the worker has completed.
     completed: u64,
-    shutdown: bool,
+    /// The exit flush was asked for, with this deadline.
+    shutdown: Option<Instant>,
+    /// The worker thread has returned (or never started).
+    ended: bool,
+}
+
+/// Every event not yet delivered, outside the channel.
+struct Core {
+    builder: Builder,
+    /// Built, not yet handed to the delivery.
+    pending: Vec<Event>,
+    /// The batch of pending events the worker is sending right now.
+    in_flight: Option<InFlight>,
+    /// A spooled batch is on the network right now.
+    draining: bool,
+    /// The exit path took over for good: the worker must not touch anything more.
+    closed: bool,
+}
+
+struct InFlight {
+    batch: Arc<Batch>,
+    /// Set when the exit path wrote the batch to the spool.
+    spooled_as: Vec<PathBuf>,
+}
+
+/// The event builder, made on first use (context detection reads a few files).
+enum Builder {
+    Seed(Box<Seed>),
+    Ready(Box<EventBuilder>),
+}
+
+struct Seed {
+    app_name: String,
+    app_version: String,
+    anonymous_id: String,
+    session_id: String,
+    session_seed: u64,
+    base: (Instant, SystemTime),
+}
+
+impl Core {
+    fn builder(&mut self) -> &mut EventBuilder {
+        if let Builder::Seed(seed) = &self.builder {
+            let context =
+                crate::context::detect(&seed.app_name, &seed.app_version, seed.session_id.clone());
+            let builder = EventBuilder::new(
+                seed.anonymous_id.clone(),
+                context,
+                seed.base,
+                seed.session_seed,
+            );
+            self.builder = Builder::Ready(Box::new(builder));
+        }
+        match &mut self.builder {
+            Builder::Ready(builder) => builder,
+            Builder::Seed(_) => unreachable!("built above"),
+        }
+    }
+
+    /// Takes every message queued right now, without waiting for more.
+    fn drain(&mut self, receiver: &Receiver<Message>) {
+        while let Ok(message) = receiver.try_recv() {
+            let builder = self.builder();
+            let event = match message {
+                Message::Call(record) => builder.call(record),
+                Message::Custom(custom) => builder.custom(custom),
+            };
+            self.pending.push(event);
+        }
+    }
+
+    fn collect_aggregates(&mut self) {
+        for callsite in crate::callsite::folding() {
+            if let Some(folded) = callsite.counters().take() {
+                let event = self.builder().aggregate(callsite, folded);
+                self.pending.push(event);
+            }
+        }
+    }
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Control> {
+    fn control(&self) -> MutexGuard<'_, Control> {
         // A panic on the worker must not take the host down with a poisoned lock.
         self.control
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+
+    fn core(&self) -> MutexGuard<'_, Core> {
+        self.core
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn complete(&self, ticket: u64) {
+        let mut control = self.control();
+        control.completed = control.completed.max(ticket);
+        self.changed.notify_all();
+    }
+}
+
+/// Marks the worker as ended however it returns (a panic included), so flushes stop
+/// waiting for it.
+struct EndedOnDrop<'a>(&'a Shared);
+
+impl Drop for EndedOnDrop<'_> {
+    fn drop(&mut self) {
+        let mut control = self.0.control();
+        control.ended = true;
+        self.0.changed.notify_all();
+    }
 }
 
 impl Worker {
-    /// Starts the worker thread. If the thread cannot be started, telemetry quietly does
-    /// nothing: flushes return at once.
+    /// Starts the worker thread. If the thread cannot be started, nothing is sent, and
+    /// at exit the flushing thread spools what was recorded (durable sinks).
     pub(crate) fn spawn(receiver: Receiver<Message>, settings: WorkerSettings) -> Worker {
-        let shared = Arc::new(Shared::default());
+        let WorkerSettings {
+            app_name,
+            app_version,
+            anonymous_id,
+            session_id,
+            session_seed,
+            base,
+            mut delivery,
+            batch_size,
+            linger,
+        } = settings;
+        delivery.prepare(&app_version);
+        let handles = delivery.exit_handles();
+        let batch_size = batch_size.max(1);
+        let shared = Arc::new(Shared {
+            control: Mutex::new(Control::default()),
+            changed: Condvar::new(),
+            core: Mutex::new(Core {
+                builder: Builder::Seed(Box::new(Seed {
+                    app_name,
+                    app_version,
+                    anonymous_id,
+                    session_id,
+                    session_seed,
+                    base,
+                })),
+                pending: Vec::new(),
+                in_flight: None,
+                draining: false,
+                closed: false,
+            }),
+            receiver,
+            spool: handles.spool,
+            breaker: handles.breaker,
+            batch_size,
+        });
         let worker_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("telemetry".to_owned())
-            .spawn(move || run(&receiver, settings, &worker_shared))
+            .spawn(move || {
+                let _ended = EndedOnDrop(&worker_shared);
+                run(&worker_shared, delivery, linger);
+            })
             .map(|handle| handle.thread().clone())
             .map_err(|error| {
                 crate::diag::debug(format_args!("could not start the worker thread: {error}"))
             })
             .ok();
+        if thread.is_none() {
+            shared.control().ended = true;
+        }
         Worker { thread, shared }
     }
 
@@ -89,18 +261,41 @@ impl Worker {
     }
 
     /// Asks for everything queued so far to be delivered and waits until it is, or until
-    /// `deadline`. Returns `true` if the flush completed in time.
+    /// `deadline`; then spools what is left (durable sinks). Returns `true` if the
+    /// worker delivered everything in time.
     pub(crate) fn flush(&self, deadline: Instant) -> bool {
-        if self.thread.is_none() {
+        let delivered = self.request_and_wait(deadline, false);
+        if !delivered {
+            self.take_over(false);
+        }
+        delivered
+    }
+
+    /// The exit flush: like [`flush`](Worker::flush), then the worker ends (a worker
+    /// stuck on the network is abandoned: this never joins it, and it ends with the
+    /// process).
+    pub(crate) fn shutdown(&self, deadline: Instant) -> bool {
+        let delivered = self.request_and_wait(deadline, true);
+        if !delivered {
+            self.take_over(true);
+        }
+        delivered
+    }
+
+    fn request_and_wait(&self, deadline: Instant, shutdown: bool) -> bool {
+        let mut control = self.shared.control();
+        if control.ended {
             return false;
         }
-        let mut control = self.shared.lock();
         control.requested += 1;
         let ticket = control.requested;
+        if shutdown {
+            control.shutdown = Some(deadline);
+        }
         self.wake();
         while control.completed < ticket {
             let now = Instant::now();
-            if now >= deadline {
+            if now >= deadline || control.ended {
                 return false;
             }
             control = match self.shared.changed.wait_timeout(control, deadline - now) {
@@ -111,104 +306,261 @@ impl Worker {
         true
     }
 
-    /// Flushes with the deadline, then tells the worker to stop. Never joins: a worker
-    /// stuck on the network is abandoned and ends with the process.
-    pub(crate) fn shutdown(&self, deadline: Instant) -> bool {
-        let flushed = self.flush(deadline);
-        self.shared.lock().shutdown = true;
-        self.wake();
-        flushed
+    /// The deadline passed: spools everything the worker has not delivered, without
+    /// waiting on the network. With `closing`, the worker may not send anything more.
+    fn take_over(&self, closing: bool) {
+        let shared = &self.shared;
+        let mut core = shared.core();
+        if core.closed {
+            return;
+        }
+        if closing {
+            core.closed = true;
+        }
+        let Some(spool) = &shared.spool else {
+            // A non-durable sink: nothing can be kept; the worker finishes on its own.
+            return;
+        };
+        core.drain(&shared.receiver);
+        core.collect_aggregates();
+        let busy = core.in_flight.is_some() || core.draining;
+        let mut lost = 0;
+        let mut keep = |events: &[Event]| -> Vec<PathBuf> {
+            match spool.append(events, shared.batch_size) {
+                Ok((paths, dropped)) => {
+                    lost += dropped;
+                    paths
+                }
+                Err((error, unwritten)) => {
+                    crate::diag::debug(format_args!(
+                        "cannot write the spool in {}: {error}",
+                        spool.dir().display()
+                    ));
+                    lost += unwritten;
+                    Vec::new()
+                }
+            }
+        };
+        if let Some(in_flight) = &mut core.in_flight {
+            if in_flight.spooled_as.is_empty() {
+                in_flight.spooled_as = keep(&in_flight.batch.batch);
+            }
+        }
+        let mut pending = std::mem::take(&mut core.pending);
+        if !pending.is_empty() {
+            let dropped = super::take_dropped() + shared.breaker.take_lost(EXIT_RECORD_WAIT);
+            attach_dropped_count(&mut pending, dropped);
+            keep(&pending);
+        }
+        if busy {
+            // Unanswered at the deadline: as good as a failure, and the next processes
+            // should not pay for the same wait.
+            shared.breaker.failed(None, EXIT_RECORD_WAIT);
+        }
+        shared.breaker.add_lost(lost, EXIT_RECORD_WAIT);
+        crate::diag::debug(format_args!(
+            "flush deadline reached; undelivered events are kept in {}",
+            spool.dir().display()
+        ));
     }
 }
 
-fn run(receiver: &Receiver<Message>, settings: WorkerSettings, shared: &Shared) {
-    let context = crate::context::detect(
-        &settings.app_name,
-        &settings.app_version,
-        settings.session_id,
-    );
-    let mut builder = EventBuilder::new(
-        settings.anonymous_id,
-        context,
-        settings.base,
-        settings.session_seed,
-    );
-    let mut delivery = settings.delivery;
-    let mut pending: Vec<Event> = Vec::new();
+/// What one round of the worker does once it let go of the core lock.
+enum Job {
+    /// Nothing to do: sleep.
+    Idle,
+    /// Work was done under the lock (spooled, dropped); look again at once.
+    Done,
+    /// Send this batch of pending events.
+    Send(Arc<Batch>),
+    /// Send a batch from the spool.
+    Drain,
+    /// Hand these to a non-durable sink.
+    Memory(Vec<Event>),
+}
+
+fn run(shared: &Shared, mut delivery: Delivery, linger: Duration) {
+    let batch_size = shared.batch_size;
+    {
+        let mut core = shared.core();
+        if core.closed {
+            return;
+        }
+        core.builder();
+    }
+    delivery.scan_spool();
     let mut first_pending_at: Option<Instant> = None;
     let mut last_aggregate_round = Instant::now();
 
     loop {
-        let (requested, completed, shutdown) = {
-            let control = shared.lock();
-            (control.requested, control.completed, control.shutdown)
+        let (ticket, shutdown) = {
+            let control = shared.control();
+            let ticket = (control.requested > control.completed).then_some(control.requested);
+            (ticket, control.shutdown)
         };
-        let flushing = requested > completed;
+        let flushing = ticket.is_some();
 
-        drain(receiver, &mut builder, &mut pending);
-        if !pending.is_empty() && first_pending_at.is_none() {
-            first_pending_at = Some(Instant::now());
+        let job = {
+            let mut core = shared.core();
+            if core.closed {
+                return;
+            }
+            core.drain(&shared.receiver);
+            if core.pending.is_empty() {
+                first_pending_at = None;
+            } else if first_pending_at.is_none() {
+                first_pending_at = Some(Instant::now());
+            }
+            let lingered = first_pending_at.is_some_and(|at| at.elapsed() >= linger);
+            if flushing || lingered || last_aggregate_round.elapsed() >= IDLE_ROUND {
+                core.collect_aggregates();
+                last_aggregate_round = Instant::now();
+            }
+            let full = core.pending.len() >= batch_size;
+            let due = flushing || lingered || full;
+            // Spooled (older) events go first, except at a flush or when a batch is full.
+            let drain = !flushing && delivery.wants_drain();
+            if due && !core.pending.is_empty() && (full || !drain) {
+                dispatch(&mut core, &mut delivery, batch_size)
+            } else if drain {
+                Job::Drain
+            } else {
+                if flushing {
+                    delivery.retry_memory(batch_size);
+                }
+                Job::Idle
+            }
+        };
+
+        let worked = !matches!(job, Job::Idle);
+        match job {
+            Job::Idle | Job::Done => {}
+            Job::Send(batch) => {
+                if !send_pending(shared, &mut delivery, batch) {
+                    return;
+                }
+            }
+            Job::Drain => {
+                if !drain_spool(shared, &mut delivery) {
+                    return;
+                }
+            }
+            Job::Memory(events) => delivery.deliver_memory(events, batch_size),
         }
 
-        let lingered = first_pending_at.is_some_and(|at| at.elapsed() >= settings.linger);
-        if flushing || lingered || last_aggregate_round.elapsed() >= IDLE_ROUND {
-            collect_aggregates(&mut builder, &mut pending);
-            last_aggregate_round = Instant::now();
+        if let Some(ticket) = ticket {
+            if shared.core().pending.is_empty() {
+                if let Some(deadline) = shutdown {
+                    drain_before(shared, &mut delivery, deadline);
+                    shared.complete(ticket);
+                    return;
+                }
+                shared.complete(ticket);
+            }
         }
-
-        let due = flushing || lingered || pending.len() >= settings.batch_size;
-        if due && !pending.is_empty() {
-            attach_dropped_count(&mut pending);
-            delivery.deliver(std::mem::take(&mut pending), settings.batch_size, flushing);
-            first_pending_at = None;
-        } else if flushing {
-            delivery.retry_now(settings.batch_size);
+        if worked {
+            continue;
         }
-
-        if flushing {
-            let mut control = shared.lock();
-            control.completed = control.completed.max(requested);
-            shared.changed.notify_all();
-        }
-        if shutdown {
-            return;
-        }
-
         let sleep = match first_pending_at {
-            Some(at) => settings.linger.saturating_sub(at.elapsed()),
+            Some(at) => linger.saturating_sub(at.elapsed()),
             None => IDLE_ROUND,
         };
         std::thread::park_timeout(sleep.max(Duration::from_millis(1)));
     }
 }
 
-/// Takes every message queued right now, without waiting for more.
-fn drain(receiver: &Receiver<Message>, builder: &mut EventBuilder, pending: &mut Vec<Event>) {
-    while let Ok(message) = receiver.try_recv() {
-        let event = match message {
-            Message::Call(record) => builder.call(record),
-            Message::Custom(custom) => builder.custom(custom),
-        };
-        pending.push(event);
+/// Decides where the due pending events go; called with the core lock held.
+fn dispatch(core: &mut Core, delivery: &mut Delivery, batch_size: usize) -> Job {
+    let dropped = super::take_dropped() + delivery.take_lost();
+    attach_dropped_count(&mut core.pending, dropped);
+    match delivery.route() {
+        Route::Network => {
+            let take = core.pending.len().min(batch_size);
+            let batch = Arc::new(Batch {
+                batch: core.pending.drain(..take).collect(),
+                sent_at: super::builder::timestamp(SystemTime::now()),
+            });
+            core.in_flight = Some(InFlight {
+                batch: Arc::clone(&batch),
+                spooled_as: Vec::new(),
+            });
+            Job::Send(batch)
+        }
+        Route::Spool => {
+            let events = std::mem::take(&mut core.pending);
+            delivery.spool_events(&events, batch_size);
+            Job::Done
+        }
+        Route::Discard => {
+            let events = std::mem::take(&mut core.pending);
+            delivery.record_lost(events.len() as u64);
+            Job::Done
+        }
+        Route::Memory => Job::Memory(std::mem::take(&mut core.pending)),
     }
 }
 
-fn collect_aggregates(builder: &mut EventBuilder, pending: &mut Vec<Event>) {
-    for callsite in crate::callsite::folding() {
-        if let Some(folded) = callsite.counters().take() {
-            pending.push(builder.aggregate(callsite, folded));
+/// Sends a batch of pending events and settles it. Returns `false` if the worker must
+/// end (the exit path took over).
+fn send_pending(shared: &Shared, delivery: &mut Delivery, batch: Arc<Batch>) -> bool {
+    let sent = delivery.send(&batch);
+    let mut core = shared.core();
+    let spooled_as = core
+        .in_flight
+        .take()
+        .map(|in_flight| in_flight.spooled_as)
+        .unwrap_or_default();
+    match sent {
+        Sent::Delivered | Sent::Rejected | Sent::Gone => delivery.unspool(&spooled_as),
+        // Spooled under the core lock, so the exit path sees the batch in flight or on
+        // disk, never in between.
+        Sent::Retry if spooled_as.is_empty() && !core.closed => {
+            delivery.spool_events(&batch.batch, shared.batch_size);
+        }
+        Sent::Retry => {}
+    }
+    let closed = core.closed;
+    drop(core);
+    !closed
+}
+
+/// Sends one batch from the spool. Returns `false` if the worker must end.
+fn drain_spool(shared: &Shared, delivery: &mut Delivery) -> bool {
+    let busy = |on: bool| shared.core().draining = on;
+    delivery.drain_one(shared.batch_size, &busy);
+    !shared.core().closed
+}
+
+/// At exit, after the pending events: sends spooled batches while the deadline is
+/// comfortably further away than a round trip, so a short-lived tool still empties the
+/// spool on a fast network without ever being held past its bound.
+fn drain_before(shared: &Shared, delivery: &mut Delivery, deadline: Instant) {
+    while let Some(round_trip) = delivery.round_trip() {
+        let needed = round_trip * EXIT_ROUND_TRIPS + EXIT_SLACK;
+        if Instant::now() + needed >= deadline || !delivery.wants_drain() {
+            return;
+        }
+        if !delivery.drain_one(shared.batch_size, &|on| shared.core().draining = on)
+            || shared.core().closed
+        {
+            return;
         }
     }
 }
 
-/// Reports events lost to a full channel in the next event that goes out.
-fn attach_dropped_count(pending: &mut [Event]) {
-    let dropped = super::take_dropped();
+/// Reports events lost on the way (a full channel, the spool's bounds, rejected
+/// batches) in the next event that goes out.
+fn attach_dropped_count(pending: &mut [Event], dropped: u64) {
     if dropped > 0 {
         if let Some(first) = pending.first_mut() {
+            let before = first
+                .properties
+                .get("dropped_events")
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(0);
             first
                 .properties
-                .insert("dropped_events".into(), dropped.into());
+                .insert("dropped_events".into(), (before + dropped).into());
         }
     }
 }

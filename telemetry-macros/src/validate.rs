@@ -1,0 +1,242 @@
+//! Checks that need both the arguments and the signature, and the resulting plan of what
+//! each call sends. Every error points at the token to change and says what to write.
+
+use std::collections::HashMap;
+
+use syn::ext::IdentExt;
+use syn::{Ident, LitStr};
+
+use crate::args::{ArgList, Args};
+use crate::params::{Mode, Param, ParamKind, Sent};
+
+/// Collects errors so that one compile reports them all.
+#[derive(Default)]
+pub(crate) struct Errors {
+    error: Option<syn::Error>,
+}
+
+impl Errors {
+    /// Adds an error.
+    pub(crate) fn push(&mut self, error: syn::Error) {
+        match &mut self.error {
+            Some(existing) => existing.combine(error),
+            None => self.error = Some(error),
+        }
+    }
+
+    /// Adds the error of `result`, if any.
+    pub(crate) fn check<T>(&mut self, result: syn::Result<T>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.push(error);
+                None
+            }
+        }
+    }
+
+    /// `Err` with every error pushed, or `Ok` when there was none.
+    pub(crate) fn finish(self) -> syn::Result<()> {
+        match self.error {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Decides what each call sends, or explains what is wrong with the options.
+pub(crate) fn plan(args: &Args, params: &[Param]) -> syn::Result<Vec<Sent>> {
+    let mut errors = Errors::default();
+    if let Some(name) = &args.name {
+        errors.check(check_name(name));
+    }
+    if args.skip_all.is_some() {
+        for list in args.lists() {
+            errors.push(syn::Error::new(
+                list.key.span(),
+                format!(
+                    "`skip_all` leaves out every argument, so {} has nothing to do; remove {} or `skip_all`",
+                    list.display(),
+                    list.display()
+                ),
+            ));
+        }
+    }
+
+    // Which list each parameter name appears in, to reject a name in two lists.
+    let mut listed: HashMap<String, &ArgList> = HashMap::new();
+    for list in args.lists() {
+        for name in &list.names {
+            let text = name.unraw().to_string();
+            if let Some(first) = listed.get(&text) {
+                errors.push(syn::Error::new(
+                    name.span(),
+                    format!(
+                        "`{text}` is already in {}; an argument goes in one list only: remove it from one of them",
+                        first.display()
+                    ),
+                ));
+                continue;
+            }
+            listed.insert(text, list);
+            errors.check(check_listed(list, name, params));
+        }
+    }
+    errors.finish()?;
+
+    let default = if args.skip_all.is_some() || args.hash.is_some() {
+        None
+    } else {
+        Some(Mode::Hashed)
+    };
+    let mut sent = Vec::new();
+    for param in params {
+        let ParamKind::Named { ident, .. } = &param.kind else {
+            continue;
+        };
+        if param.has_cfg {
+            continue;
+        }
+        let name = ident.unraw().to_string();
+        let mode = match listed.get(&name).map(|list| list.key.to_string()) {
+            Some(key) if key == "skip" => None,
+            Some(key) if key == "hash" => Some(Mode::Hashed),
+            Some(key) if key == "record" => Some(Mode::Recorded),
+            _ => default,
+        };
+        if let Some(mode) = mode {
+            sent.push(Sent {
+                ident: ident.clone(),
+                name,
+                mode,
+                span: param.span,
+            });
+        }
+    }
+    Ok(sent)
+}
+
+fn check_name(name: &LitStr) -> syn::Result<()> {
+    if name.value().trim().is_empty() {
+        return Err(syn::Error::new(
+            name.span(),
+            "the event name cannot be empty; write a name, as in `name = \"load\"`, or remove `name` to use the function's name",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that a name in `skip(..)`, `hash(..)` or `record(..)` is a parameter that list
+/// can apply to.
+fn check_listed(list: &ArgList, name: &Ident, params: &[Param]) -> syn::Result<()> {
+    let text = name.unraw().to_string();
+    let key = list.key.to_string();
+    let found = params
+        .iter()
+        .find(|param| param.name().as_deref() == Some(text.as_str()));
+    if let Some(param) = found {
+        return match &param.kind {
+            ParamKind::Receiver if key != "skip" => Err(syn::Error::new(
+                name.span(),
+                format!("`self` is never sent; remove it from {}", list.display()),
+            )),
+            ParamKind::Named { .. } if param.has_cfg && key != "skip" => Err(syn::Error::new(
+                name.span(),
+                format!(
+                    "`{text}` has a `#[cfg]` attribute, so it may not exist in every build and cannot be sent; remove it from {}",
+                    list.display()
+                ),
+            )),
+            _ => Ok(()),
+        };
+    }
+    let in_pattern = params.iter().any(|param| match &param.kind {
+        ParamKind::Unnamed { bound } => bound.iter().any(|ident| ident.unraw() == text),
+        _ => false,
+    });
+    if in_pattern {
+        return Err(syn::Error::new(
+            name.span(),
+            format!(
+                "`{text}` is bound inside a pattern, and only parameters written `name: Type` can be sent; take the parameter as `{text}: Type` and destructure it in the body, or remove `{text}`"
+            ),
+        ));
+    }
+    let names: Vec<String> = params
+        .iter()
+        .filter(|param| matches!(param.kind, ParamKind::Named { .. }))
+        .filter_map(Param::name)
+        .collect();
+    let candidates: Vec<&str> = names.iter().map(String::as_str).collect();
+    let message = if candidates.is_empty() {
+        format!(
+            "no parameter named `{text}`: this function has no named parameter to list; remove {}",
+            list.display()
+        )
+    } else if let Some(near) = closest(&text, &candidates) {
+        format!("no parameter named `{text}`; did you mean `{near}`?")
+    } else {
+        format!(
+            "no parameter named `{text}`; the parameters are {}",
+            candidates
+                .iter()
+                .map(|name| format!("`{name}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    Err(syn::Error::new(name.span(), message))
+}
+
+/// The candidate closest to `word`, if it is close enough to be a likely typo.
+pub(crate) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|candidate| (edit_distance(word, candidate), *candidate))
+        .filter(|(distance, candidate)| {
+            *distance > 0 && *distance <= candidate.chars().count().div_ceil(3)
+        })
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+/// Edit distance counting a swap of two neighbours as one edit (optimal string
+/// alignment), for "did you mean" hints.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    // rows[i][j]: distance between a[..i] and b[..j].
+    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = best;
+        }
+    }
+    rows[a.len()][b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_finds_typos_only() {
+        assert_eq!(closest("nmae", &["name", "skip"]), Some("name"));
+        assert_eq!(closest("skipall", &["skip", "skip_all"]), Some("skip_all"));
+        assert_eq!(closest("source", &["source"]), None);
+        assert_eq!(closest("zzz", &["name", "skip"]), None);
+    }
+}

@@ -1,0 +1,65 @@
+//! Calls that are sent one by one (within the event budget), against the floor, in one
+//! run. The budget is set high so every call is sent; the channel is emptied by a flush
+//! between timed chunks of 4,096 calls (outside the timing), so no call meets a full
+//! channel and no sender has to wake the worker: the same conditions as the floor's.
+//!
+//! `cargo bench -p telemetry --bench send_path`
+
+mod common;
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+
+fn setup() {
+    common::clear_environment("BENCH_SEND_PATH");
+    let guard = telemetry::init(
+        common::config("bench-send-path")
+            .event_budget(u32::MAX)
+            .channel_capacity(1 << 14)
+            .batching(1 << 14, Duration::from_secs(3600))
+            .flush_timeout(Duration::from_secs(60)),
+    );
+    assert!(guard.is_enabled(), "telemetry must be on: {:?}", guard.status());
+    std::mem::forget(guard);
+}
+
+fn send_path(c: &mut Criterion) {
+    setup();
+    let floor = common::Floor::new();
+    let mut group = c.benchmark_group("send_path");
+    // Every timed call costs the worker an event to build: keep the run short.
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
+    group.bench_function("plain", |b| b.iter(|| common::plain(black_box(1))));
+    group.bench_function("floor", |b| b.iter_custom(|iters| floor.measure(iters)));
+    group.bench_function("tracked_sent", |b| {
+        b.iter_custom(|iters| {
+            common::chunked(
+                iters,
+                || {
+                    black_box(common::tracked(black_box(1)));
+                },
+                telemetry::flush,
+            )
+        })
+    });
+    group.bench_function("tracked_hashed_str_sent", |b| {
+        b.iter_custom(|iters| {
+            common::chunked(
+                iters,
+                || {
+                    black_box(common::tracked_hashed(black_box(common::TABLE), black_box(1)));
+                },
+                telemetry::flush,
+            )
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, send_path);
+criterion_main!(benches);

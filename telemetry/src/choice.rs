@@ -1,0 +1,247 @@
+//! The user's choice: [`enable`] and [`disable`] (saved in the state file), and the
+//! `--disable-telemetry` flag helpers for a host's own argument list.
+
+use std::ffi::OsStr;
+use std::io;
+
+use crate::config::Config;
+use crate::status::Status;
+
+/// The flag a host documents for turning telemetry off for one run.
+///
+/// ```
+/// assert_eq!(telemetry::DISABLE_FLAG, "--disable-telemetry");
+/// ```
+pub const DISABLE_FLAG: &str = "--disable-telemetry";
+
+/// Saves the user's choice to turn telemetry **on** and returns the resulting status.
+///
+/// The choice is kept in the state file (created if absent, with a new anonymous id and
+/// hash key). It is the fifth source of the precedence: `DO_NOT_TRACK`,
+/// `<APP>_TELEMETRY_DISABLED` and the host's `Config::enabled(false)` still win, and the
+/// returned [`Status`] says so.
+///
+/// A state file that cannot be read or parsed is **not** replaced: `enable` fails with
+/// an [`io::ErrorKind::InvalidData`] error naming the file, since the broken file may
+/// hold an opt-out. Delete the file (or run [`disable`], which replaces it) first.
+/// Built without the `enabled` feature, it does nothing and reports that telemetry is
+/// compiled out.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let config = telemetry::Config::new("demo", "1.0").state_dir(dir.path());
+/// telemetry::disable(&config)?;
+/// let status = telemetry::enable(&config)?;
+/// # #[cfg(feature = "enabled")]
+/// assert_eq!(status.saved_choice, Some(true));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn enable(config: &Config) -> io::Result<Status> {
+    #[cfg(feature = "enabled")]
+    {
+        use crate::state::{self, Change, Loaded, State};
+        let dir = state_dir(config)?;
+        state::update(&dir, LOCK_WAIT, |loaded| {
+            let mut state = match loaded {
+                Loaded::Missing => State::generate()?,
+                Loaded::Valid(state) => state,
+                Loaded::Unreadable(reason) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!(
+                            "{reason}; the file was left as it is (it may hold an opt-out): \
+                             delete it, or disable telemetry to replace it, then enable again"
+                        ),
+                    ))
+                }
+            };
+            state.enabled = Some(true);
+            Ok(Change::Write(state))
+        })?;
+        Ok(crate::init::status(config))
+    }
+    #[cfg(not(feature = "enabled"))]
+    {
+        let _ = config;
+        Ok(Status::off(crate::consent::Source::CompiledOut))
+    }
+}
+
+/// Saves the user's choice to turn telemetry **off** and returns the resulting status.
+///
+/// Works in every state: a missing state file is created holding the opt-out, and one
+/// that cannot be read or parsed is replaced by a valid file holding the opt-out (with a
+/// new anonymous id and key, which a disabled installation never sends). The write is
+/// atomic. If another process holds the state lock for more than two seconds, the
+/// opt-out is written without the lock rather than not at all.
+///
+/// It only fails when nothing can be written (no home directory, a read-only file
+/// system); the host should then tell the user, who can still set `DO_NOT_TRACK=1`.
+/// Built without the `enabled` feature, there is nothing to disable and it does nothing.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let config = telemetry::Config::new("demo", "1.0").state_dir(dir.path());
+/// let status = telemetry::disable(&config)?;
+/// assert!(!status.enabled);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn disable(config: &Config) -> io::Result<Status> {
+    #[cfg(feature = "enabled")]
+    {
+        use crate::state::{self, Change, Loaded, State};
+        let dir = state_dir(config)?;
+        let change = |loaded: Loaded| {
+            let mut state = match loaded {
+                Loaded::Valid(state) => state,
+                Loaded::Missing | Loaded::Unreadable(_) => State::generate()?,
+            };
+            state.enabled = Some(false);
+            Ok(Change::Write(state))
+        };
+        match state::update(&dir, LOCK_WAIT, change) {
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                state::update_unlocked(&dir, change)?;
+            }
+            other => {
+                other?;
+            }
+        }
+        Ok(crate::init::status(config))
+    }
+    #[cfg(not(feature = "enabled"))]
+    {
+        let _ = config;
+        Ok(Status::off(crate::consent::Source::CompiledOut))
+    }
+}
+
+#[cfg(feature = "enabled")]
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+#[cfg(feature = "enabled")]
+fn state_dir(config: &Config) -> io::Result<std::path::PathBuf> {
+    crate::state::state_dir(config).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::NotFound,
+            "no home or config directory to keep the telemetry choice in",
+        )
+    })
+}
+
+/// Whether `--disable-telemetry` is among `args` (before any `--`, after which
+/// arguments belong to the program, not to its options).
+///
+/// Pass the result to [`Config::enabled`](crate::Config::enabled) (as `!disabled`): the
+/// flag turns telemetry off for this run only. See [`take_disable_flag`] to also remove
+/// it before the host parses its arguments.
+///
+/// ```
+/// let disabled = telemetry::disable_flag(std::env::args_os());
+/// let config = telemetry::Config::new("demo", "1.0").enabled(!disabled);
+/// # let _ = config;
+/// assert!(telemetry::disable_flag(["demo", "run", "--disable-telemetry"]));
+/// assert!(!telemetry::disable_flag(["demo", "--", "--disable-telemetry"]));
+/// ```
+pub fn disable_flag<I>(args: I) -> bool
+where
+    I: IntoIterator,
+    I::Item: AsRef<OsStr>,
+{
+    args.into_iter()
+        .map_while(|arg| (arg.as_ref() != "--").then_some(arg))
+        .any(|arg| arg.as_ref() == DISABLE_FLAG)
+}
+
+/// Removes every `--disable-telemetry` before any `--` from `args` and says whether
+/// there was one, for hosts whose argument parser would reject an unknown flag.
+///
+/// ```
+/// let mut args: Vec<String> = ["demo", "--disable-telemetry", "run", "--", "--disable-telemetry"]
+///     .map(String::from)
+///     .to_vec();
+/// assert!(telemetry::take_disable_flag(&mut args));
+/// assert_eq!(args, ["demo", "run", "--", "--disable-telemetry"]);
+///
+/// let config = telemetry::Config::new("demo", "1.0").enabled(false);
+/// # let _ = config;
+/// ```
+pub fn take_disable_flag<T: AsRef<OsStr>>(args: &mut Vec<T>) -> bool {
+    let end = args
+        .iter()
+        .position(|arg| arg.as_ref() == "--")
+        .unwrap_or(args.len());
+    let before = args.len();
+    let mut index = 0;
+    args.retain(|arg| {
+        index += 1;
+        index > end || arg.as_ref() != DISABLE_FLAG
+    });
+    args.len() != before
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_before_separator_only() {
+        assert!(disable_flag(["x", "--disable-telemetry"]));
+        assert!(!disable_flag(["x", "--disable-telemetry=yes"]));
+        assert!(!disable_flag(Vec::<String>::new()));
+        let mut args = vec!["x", "--", "--disable-telemetry"];
+        assert!(!take_disable_flag(&mut args));
+        assert_eq!(args, ["x", "--", "--disable-telemetry"]);
+        let mut args = vec!["--disable-telemetry", "a", "--disable-telemetry"];
+        assert!(take_disable_flag(&mut args));
+        assert_eq!(args, ["a"]);
+    }
+
+    #[cfg(feature = "enabled")]
+    mod saved {
+        use super::super::*;
+        use crate::state::{self, Loaded};
+
+        fn config(dir: &std::path::Path) -> Config {
+            Config::new("choice-test", "1.0").state_dir(dir)
+        }
+
+        #[test]
+        fn disable_then_enable_keeps_the_id() {
+            let dir = tempfile::tempdir().unwrap();
+            let config = config(dir.path());
+            let off = disable(&config).unwrap();
+            assert_eq!(off.saved_choice, Some(false));
+            let id = off.anonymous_id.clone().unwrap();
+            let on = enable(&config).unwrap();
+            assert_eq!(on.saved_choice, Some(true));
+            assert_eq!(on.anonymous_id.as_deref(), Some(id.as_str()));
+        }
+
+        #[test]
+        fn disable_replaces_a_corrupt_file_and_enable_refuses_to() {
+            let dir = tempfile::tempdir().unwrap();
+            let config = config(dir.path());
+            let path = dir.path().join(state::STATE_FILE);
+            std::fs::write(&path, b"{\"enabled\": fal").unwrap();
+            let error = enable(&config).unwrap_err();
+            assert_eq!(error.kind(), io::ErrorKind::InvalidData);
+            assert_eq!(std::fs::read(&path).unwrap(), b"{\"enabled\": fal");
+            disable(&config).unwrap();
+            match state::load(dir.path()) {
+                Loaded::Valid(state) => assert_eq!(state.enabled, Some(false)),
+                other => panic!("{other:?}"),
+            }
+        }
+
+        #[test]
+        fn no_writable_directory_is_an_error_not_a_panic() {
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("a-file");
+            std::fs::write(&file, b"").unwrap();
+            let config = Config::new("x", "1").state_dir(file.join("sub"));
+            assert!(disable(&config).is_err());
+            assert!(enable(&config).is_err());
+        }
+    }
+}

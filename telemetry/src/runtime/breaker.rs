@@ -1,0 +1,353 @@
+//! What every process of the app remembers about delivery: `delivery.json`, a small file
+//! beside the state file (or in the cache directory when no state directory is known).
+//!
+//! ```json
+//! {"version": 1, "failures": 2, "retry_at": "2026-11-22T01:02:05.456Z",
+//!  "gone_until": null, "gone_version": null, "lost_events": 0}
+//! ```
+//!
+//! - `failures` / `retry_at`: the circuit breaker. After a failed attempt (network
+//!   error, timeout, 5xx, 429, or a request still unanswered at the exit deadline) no
+//!   process of the app touches the network until `retry_at`; their events go straight
+//!   to the spool. So an offline machine pays for at most one failed attempt per
+//!   back-off window, however many processes it runs. A 2xx clears both.
+//! - `gone_until` / `gone_version`: the receiver answered `410 Gone`. This version of
+//!   the app sends nothing more, and spools nothing, until `gone_until` ([`GONE_FOR`]
+//!   later). A new version of the app tries again (once).
+//! - `lost_events`: events dropped on the way (spool bounds, rejected batches), reported
+//!   as `dropped_events` in the next event sent.
+//!
+//! Updates are read-modify-write under an advisory lock on `.delivery.lock`, taken with a
+//! bounded wait, and replace the file atomically (a temporary file, then a rename), so a
+//! reader never sees half a file. Unknown fields are kept. A missing or unreadable file
+//! reads as "nothing remembered".
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use super::backoff;
+
+/// The file name.
+pub(crate) const FILE: &str = "delivery.json";
+const LOCK: &str = ".delivery.lock";
+/// How long a `410 Gone` stops this installation from sending: 90 days.
+pub(crate) const GONE_FOR: Duration = Duration::from_secs(90 * 24 * 60 * 60);
+/// The longest an update waits for the lock before writing anyway (the file is still
+/// replaced atomically; at worst a concurrent update is lost).
+const LOCK_WAIT: Duration = Duration::from_millis(50);
+
+/// The file's content.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Record {
+    #[serde(default = "version")]
+    pub(crate) version: u32,
+    #[serde(default)]
+    pub(crate) failures: u32,
+    /// RFC 3339: no network attempt before this.
+    #[serde(default)]
+    pub(crate) retry_at: Option<String>,
+    /// RFC 3339: after `410 Gone`, nothing is sent before this.
+    #[serde(default)]
+    pub(crate) gone_until: Option<String>,
+    /// The app version that received the `410 Gone`.
+    #[serde(default)]
+    pub(crate) gone_version: Option<String>,
+    #[serde(default)]
+    pub(crate) lost_events: u64,
+    /// Fields written by other versions, kept as they are.
+    #[serde(flatten)]
+    pub(crate) other: serde_json::Map<String, serde_json::Value>,
+}
+
+fn version() -> u32 {
+    1
+}
+
+/// Whether the network may be tried now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Gate {
+    Open,
+    /// A recent failure: no attempt before this time.
+    Closed(SystemTime),
+    /// The receiver said `410 Gone`.
+    Gone,
+}
+
+/// The delivery record of one installation, in a file or (without a directory) in memory.
+#[derive(Debug)]
+pub(crate) struct Breaker {
+    dir: Option<PathBuf>,
+    app_version: String,
+    /// Used when there is no directory, and to skip writes that would change nothing.
+    memory: Mutex<Record>,
+}
+
+impl Breaker {
+    /// The record in `dir`, for `app_version` (which a `410 Gone` is remembered for).
+    pub(crate) fn new(dir: Option<PathBuf>, app_version: &str) -> Breaker {
+        Breaker {
+            dir,
+            app_version: app_version.to_owned(),
+            memory: Mutex::new(Record {
+                version: 1,
+                ..Record::default()
+            }),
+        }
+    }
+
+    /// Whether the network may be tried now.
+    pub(crate) fn gate(&self) -> Gate {
+        let record = self.load();
+        let now = SystemTime::now();
+        if let (Some(until), Some(version)) = (parse(&record.gone_until), &record.gone_version) {
+            if *version == self.app_version && now < until {
+                return Gate::Gone;
+            }
+        }
+        match parse(&record.retry_at) {
+            Some(at) if now < at => Gate::Closed(at),
+            _ => Gate::Open,
+        }
+    }
+
+    /// Records a failed attempt: the next one waits a back-off (and at least
+    /// `retry_after`). `wait` bounds the wait for the lock.
+    pub(crate) fn failed(&self, retry_after: Option<Duration>, wait: Duration) {
+        self.update(wait, |record| {
+            record.failures = record.failures.saturating_add(1);
+            let pause = backoff::pause(record.failures, retry_after);
+            record.retry_at = Some(format(SystemTime::now() + pause));
+            true
+        });
+    }
+
+    /// Records a delivered batch: clears the back-off.
+    pub(crate) fn succeeded(&self) {
+        let record = self.load();
+        if record.failures == 0 && record.retry_at.is_none() {
+            return;
+        }
+        self.update(LOCK_WAIT, |record| {
+            let changed = record.failures != 0 || record.retry_at.is_some();
+            record.failures = 0;
+            record.retry_at = None;
+            changed
+        });
+    }
+
+    /// Records `410 Gone`: this version sends nothing for [`GONE_FOR`].
+    pub(crate) fn gone(&self) {
+        let version = self.app_version.clone();
+        self.update(LOCK_WAIT, |record| {
+            record.gone_until = Some(format(SystemTime::now() + GONE_FOR));
+            record.gone_version = Some(version);
+            true
+        });
+    }
+
+    /// Adds to the count of lost events.
+    pub(crate) fn add_lost(&self, events: u64, wait: Duration) {
+        if events == 0 {
+            return;
+        }
+        self.update(wait, |record| {
+            record.lost_events = record.lost_events.saturating_add(events);
+            true
+        });
+    }
+
+    /// Takes the count of lost events, to report it.
+    pub(crate) fn take_lost(&self, wait: Duration) -> u64 {
+        if self.load().lost_events == 0 {
+            return 0;
+        }
+        let mut taken = 0;
+        self.update(wait, |record| {
+            taken = std::mem::take(&mut record.lost_events);
+            taken > 0
+        });
+        taken
+    }
+
+    /// The record as it is now.
+    pub(crate) fn load(&self) -> Record {
+        match &self.dir {
+            None => self.memory().clone(),
+            Some(dir) => read(&dir.join(FILE)).unwrap_or_default(),
+        }
+    }
+
+    fn memory(&self) -> std::sync::MutexGuard<'_, Record> {
+        self.memory
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Read-modify-write; `change` returns whether it changed anything.
+    fn update(&self, wait: Duration, change: impl FnOnce(&mut Record) -> bool) {
+        let Some(dir) = &self.dir else {
+            change(&mut self.memory());
+            return;
+        };
+        if let Err(error) = update_file(dir, wait, change) {
+            crate::diag::debug(format_args!(
+                "cannot update {}: {error}",
+                dir.join(FILE).display()
+            ));
+        }
+    }
+}
+
+fn update_file(
+    dir: &Path,
+    wait: Duration,
+    change: impl FnOnce(&mut Record) -> bool,
+) -> io::Result<()> {
+    super::spool::create_private_dir(dir)?;
+    let _lock = lock(dir, wait);
+    let path = dir.join(FILE);
+    let mut record = read(&path).unwrap_or_default();
+    record.version = record.version.max(1);
+    if !change(&mut record) {
+        return Ok(());
+    }
+    let mut bytes = serde_json::to_vec_pretty(&record).map_err(io::Error::other)?;
+    bytes.push(b'\n');
+    let temporary = dir.join(format!(
+        ".{FILE}.{}.{:x}.tmp",
+        std::process::id(),
+        getrandom::u64().unwrap_or(0)
+    ));
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let written = options
+        .open(&temporary)
+        .and_then(|mut file| file.write_all(&bytes))
+        .and_then(|()| fs::rename(&temporary, &path));
+    if written.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    written
+}
+
+/// Takes the lock file's lock, waiting at most `wait`; `None` if it could not.
+fn lock(dir: &Path, wait: Duration) -> Option<File> {
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(LOCK))
+        .ok()?;
+    let deadline = Instant::now() + wait;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Some(file),
+            Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(_) => return None,
+        }
+    }
+}
+
+fn read(path: &Path) -> Option<Record> {
+    let bytes = fs::read(path).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+fn parse(time: &Option<String>) -> Option<SystemTime> {
+    humantime::parse_rfc3339_weak(time.as_deref()?).ok()
+}
+
+fn format(time: SystemTime) -> String {
+    humantime::format_rfc3339_millis(time).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn breakers() -> (tempfile::TempDir, Breaker, Breaker) {
+        let dir = tempfile::tempdir().unwrap();
+        let one = Breaker::new(Some(dir.path().to_path_buf()), "1.0");
+        let other = Breaker::new(Some(dir.path().to_path_buf()), "1.0");
+        (dir, one, other)
+    }
+
+    #[test]
+    fn a_failure_closes_the_gate_for_every_process_until_a_success() {
+        let (_dir, one, other) = breakers();
+        assert_eq!(one.gate(), Gate::Open);
+        one.failed(None, LOCK_WAIT);
+        assert!(matches!(other.gate(), Gate::Closed(_)));
+        assert_eq!(other.load().failures, 1);
+        other.failed(None, LOCK_WAIT);
+        assert_eq!(one.load().failures, 2);
+        one.succeeded();
+        assert_eq!(other.gate(), Gate::Open);
+        assert_eq!(other.load().failures, 0);
+    }
+
+    #[test]
+    fn retry_after_sets_the_earliest_retry() {
+        let (_dir, one, _) = breakers();
+        one.failed(Some(Duration::from_secs(600)), LOCK_WAIT);
+        let Gate::Closed(at) = one.gate() else {
+            panic!("closed");
+        };
+        let left = at.duration_since(SystemTime::now()).unwrap();
+        assert!(left > Duration::from_secs(590), "{left:?}");
+    }
+
+    #[test]
+    fn gone_stops_this_version_only() {
+        let (dir, one, _) = breakers();
+        one.gone();
+        assert_eq!(one.gate(), Gate::Gone);
+        let newer = Breaker::new(Some(dir.path().to_path_buf()), "2.0");
+        assert_eq!(newer.gate(), Gate::Open);
+        let record = one.load();
+        let until = parse(&record.gone_until).unwrap();
+        assert!(until > SystemTime::now() + GONE_FOR - Duration::from_secs(60));
+    }
+
+    #[test]
+    fn lost_events_are_counted_once() {
+        let (_dir, one, other) = breakers();
+        one.add_lost(3, LOCK_WAIT);
+        other.add_lost(2, LOCK_WAIT);
+        assert_eq!(one.take_lost(LOCK_WAIT), 5);
+        assert_eq!(other.take_lost(LOCK_WAIT), 0);
+    }
+
+    #[test]
+    fn unknown_fields_survive_and_garbage_reads_as_nothing() {
+        let (dir, one, _) = breakers();
+        fs::write(dir.path().join(FILE), r#"{"version": 7, "future": [1, 2]}"#).unwrap();
+        one.failed(None, LOCK_WAIT);
+        let text = fs::read_to_string(dir.path().join(FILE)).unwrap();
+        assert!(text.contains("\"future\""), "{text}");
+        assert!(text.contains("\"version\": 7"), "{text}");
+        fs::write(dir.path().join(FILE), "not json").unwrap();
+        assert_eq!(one.gate(), Gate::Open);
+    }
+
+    #[test]
+    fn without_a_directory_it_remembers_in_memory() {
+        let breaker = Breaker::new(None, "1.0");
+        breaker.failed(None, LOCK_WAIT);
+        assert!(matches!(breaker.gate(), Gate::Closed(_)));
+        breaker.succeeded();
+        assert_eq!(breaker.gate(), Gate::Open);
+    }
+}

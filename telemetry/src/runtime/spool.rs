@@ -1,0 +1,531 @@
+//! The spool: events not yet delivered, kept on disk until a later attempt gets a 2xx.
+//!
+//! A directory `spool/` under the cache directory holds one file per batch, a
+//! *segment*: the events as JSON lines, named
+//! `<created ms, 13 digits>-<sequence>-<pid>-<random>-<event count>.jsonl` so that
+//! names sort oldest first and tell their size in events without being read.
+//!
+//! How it stays correct with several processes of the app at once, and through crashes:
+//!
+//! - **Written whole or not at all.** A segment is written to a hidden temporary file
+//!   and renamed into place: readers see complete segments only. A crash mid-write
+//!   leaves a temporary file, removed by a later run once it is an hour old. (No
+//!   `fsync`: a power cut may cost the newest segments, never mix up their events.)
+//! - **Claimed under a lock.** A process sending a segment holds an exclusive advisory
+//!   lock on it ([`File::try_lock`]) from before it reads it until after it deleted it.
+//!   Another process skips a locked segment, and after taking a lock checks that the
+//!   segment still exists, so a segment deleted by its sender a moment before is never
+//!   read again. A process that dies mid-send releases its locks with its last breath,
+//!   and the segment is sent by someone else later.
+//! - **Deleted only after a 2xx** (or a permanent rejection, which is counted).
+//! - **Bounded.** [`MAX_BYTES`] in all and [`MAX_AGE`] per segment: beyond them the
+//!   oldest segments are dropped first, and the events in them counted as lost.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::event::Event;
+
+/// The most the spool may hold on disk.
+pub(crate) const MAX_BYTES: u64 = 1024 * 1024;
+/// The oldest a spooled event may get before it is dropped.
+pub(crate) const MAX_AGE: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+/// Temporary files older than this are left-overs of a crash.
+const STALE_TEMPORARY: Duration = Duration::from_secs(60 * 60);
+/// Segments sent in one request are kept under this many bytes (Segment accepts 500 KB).
+const MAX_CLAIM_BYTES: u64 = 400 * 1024;
+const SUFFIX: &str = ".jsonl";
+
+/// A spool directory and its bounds.
+#[derive(Debug)]
+pub(crate) struct Spool {
+    dir: PathBuf,
+    max_bytes: u64,
+    max_age: Duration,
+}
+
+/// One segment as listed in the directory.
+#[derive(Debug)]
+struct Segment {
+    path: PathBuf,
+    created_ms: u64,
+    events: u64,
+}
+
+/// Segments locked by this process for one delivery attempt, and their events.
+pub(crate) struct Claim {
+    files: Vec<(PathBuf, File)>,
+    /// The events of every claimed segment, oldest first.
+    pub(crate) events: Vec<Event>,
+    /// Lines that could not be parsed (a torn or foreign file): lost, for the count.
+    pub(crate) unreadable: u64,
+}
+
+impl Spool {
+    /// The spool in `<cache_dir>/spool`, with the default bounds.
+    pub(crate) fn new(cache_dir: &Path) -> Spool {
+        Spool {
+            dir: cache_dir.join("spool"),
+            max_bytes: MAX_BYTES,
+            max_age: MAX_AGE,
+        }
+    }
+
+    #[cfg(test)]
+    fn with_bounds(cache_dir: &Path, max_bytes: u64, max_age: Duration) -> Spool {
+        Spool {
+            max_bytes,
+            max_age,
+            ..Spool::new(cache_dir)
+        }
+    }
+
+    /// The spool directory.
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Writes `events` as segments of at most `per_segment` events each, then enforces
+    /// the bounds. Returns the paths written and the number of events dropped to stay
+    /// within the bounds (possibly some of these, if they alone exceed them). On an I/O
+    /// error nothing more is written; the error says how many events were not.
+    pub(crate) fn append(
+        &self,
+        events: &[Event],
+        per_segment: usize,
+    ) -> Result<(Vec<PathBuf>, u64), (io::Error, u64)> {
+        if events.is_empty() {
+            return Ok((Vec::new(), 0));
+        }
+        create_private_dir(&self.dir).map_err(|error| (error, events.len() as u64))?;
+        let mut written = Vec::new();
+        for (index, chunk) in events.chunks(per_segment.max(1)).enumerate() {
+            match self.write_segment(chunk) {
+                Ok(path) => written.push(path),
+                Err(error) => {
+                    let unwritten = events.len() - index * per_segment.max(1);
+                    return Err((error, unwritten as u64));
+                }
+            }
+        }
+        let dropped = self.trim();
+        Ok((written, dropped))
+    }
+
+    fn write_segment(&self, events: &[Event]) -> io::Result<PathBuf> {
+        let mut body = Vec::with_capacity(events.len() * 800);
+        for event in events {
+            serde_json::to_writer(&mut body, event).map_err(io::Error::other)?;
+            body.push(b'\n');
+        }
+        use std::sync::atomic::{AtomicU64, Ordering};
+        // Orders this process's segments written within the same millisecond.
+        static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+        let created_ms = now_ms();
+        let name = format!(
+            "{created_ms:013}-{:010}-{}-{:016x}-{}{SUFFIX}",
+            SEQUENCE.fetch_add(1, Ordering::Relaxed),
+            std::process::id(),
+            random(),
+            events.len()
+        );
+        let temporary = self.dir.join(format!(".{name}.tmp"));
+        let path = self.dir.join(&name);
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let written = options
+            .open(&temporary)
+            .and_then(|mut file| file.write_all(&body))
+            .and_then(|()| fs::rename(&temporary, &path));
+        match written {
+            Ok(()) => Ok(path),
+            Err(error) => {
+                let _ = fs::remove_file(&temporary);
+                Err(error)
+            }
+        }
+    }
+
+    /// Whether the spool holds at least one segment.
+    pub(crate) fn has_segments(&self) -> bool {
+        !self.list().is_empty()
+    }
+
+    /// Drops segments older than the age bound, then the oldest ones until the spool
+    /// fits its size bound, skipping segments another process is sending. Removes
+    /// temporary files left by crashes. Returns the number of events dropped.
+    pub(crate) fn trim(&self) -> u64 {
+        let cutoff = now_ms().saturating_sub(self.max_age.as_millis() as u64);
+        let mut dropped = 0;
+        let mut kept: Vec<(Segment, u64)> = Vec::new();
+        for segment in self.list() {
+            if segment.created_ms < cutoff {
+                dropped += self.drop_segment(&segment);
+                continue;
+            }
+            let size = fs::metadata(&segment.path).map_or(0, |meta| meta.len());
+            kept.push((segment, size));
+        }
+        let mut total: u64 = kept.iter().map(|(_, size)| size).sum();
+        for (segment, size) in &kept {
+            if total <= self.max_bytes {
+                break;
+            }
+            let removed = self.drop_segment(segment);
+            if removed > 0 || !segment.path.exists() {
+                total = total.saturating_sub(*size);
+            }
+            dropped += removed;
+        }
+        self.remove_stale_temporaries();
+        dropped
+    }
+
+    /// Removes a segment unless another process holds it; returns its event count if
+    /// this call removed it.
+    fn drop_segment(&self, segment: &Segment) -> u64 {
+        let Ok(file) = File::open(&segment.path) else {
+            return 0;
+        };
+        if !matches!(lock(&file), Locked::Yes) {
+            return 0;
+        }
+        match fs::remove_file(&segment.path) {
+            Ok(()) => segment.events,
+            Err(_) => 0,
+        }
+    }
+
+    fn remove_stale_temporaries(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if !(name.starts_with('.') && name.ends_with(".tmp")) {
+                continue;
+            }
+            let stale = entry
+                .metadata()
+                .and_then(|meta| meta.modified())
+                .ok()
+                .and_then(|modified| modified.elapsed().ok())
+                .is_some_and(|age| age > STALE_TEMPORARY);
+            if stale {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+
+    /// Locks the oldest segments nobody else is sending, up to `max_events` events (at
+    /// least one segment) and a request's worth of bytes, and reads them. `None` when
+    /// there is nothing to claim.
+    pub(crate) fn claim(&self, max_events: usize) -> Option<Claim> {
+        let mut claim = Claim {
+            files: Vec::new(),
+            events: Vec::new(),
+            unreadable: 0,
+        };
+        let mut bytes = 0u64;
+        for segment in self.list() {
+            if !claim.files.is_empty()
+                && claim.events.len() as u64 + segment.events > max_events as u64
+            {
+                break;
+            }
+            let Ok(mut file) = File::open(&segment.path) else {
+                continue;
+            };
+            if !matches!(lock(&file), Locked::Yes) {
+                continue;
+            }
+            // Locked: but a sender may have deleted it between our open and our lock.
+            if fs::symlink_metadata(&segment.path).is_err() {
+                continue;
+            }
+            let size = file.metadata().map_or(0, |meta| meta.len());
+            if !claim.files.is_empty() && bytes + size > MAX_CLAIM_BYTES {
+                break;
+            }
+            let mut body = Vec::new();
+            if file.read_to_end(&mut body).is_err() {
+                continue;
+            }
+            bytes += size;
+            for line in body.split(|byte| *byte == b'\n') {
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                match serde_json::from_slice::<Event>(line) {
+                    Ok(event) => claim.events.push(event),
+                    Err(_) => claim.unreadable += 1,
+                }
+            }
+            claim.files.push((segment.path, file));
+        }
+        (!claim.files.is_empty()).then_some(claim)
+    }
+
+    /// Removes every segment nobody else is sending (after `410 Gone`); returns the
+    /// number of events dropped.
+    pub(crate) fn clear(&self) -> u64 {
+        self.list()
+            .iter()
+            .map(|segment| self.drop_segment(segment))
+            .sum()
+    }
+
+    /// Removes one segment written by this process, unless another process is sending
+    /// it already (then it will be delivered twice, which `messageId` lets receivers
+    /// notice). Used when a batch that was spooled at a deadline is delivered after all.
+    pub(crate) fn remove_written(&self, path: &Path) {
+        if let Ok(file) = File::open(path) {
+            if matches!(lock(&file), Locked::Yes) {
+                let _ = fs::remove_file(path);
+            }
+        }
+    }
+
+    /// The segments, oldest first.
+    fn list(&self) -> Vec<Segment> {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut segments: Vec<(String, Segment)> = entries
+            .flatten()
+            .filter_map(|entry| {
+                let name = entry.file_name().into_string().ok()?;
+                let segment = parse_name(&name, entry.path())?;
+                Some((name, segment))
+            })
+            .collect();
+        segments.sort_by(|a, b| a.0.cmp(&b.0));
+        segments.into_iter().map(|(_, segment)| segment).collect()
+    }
+}
+
+impl Claim {
+    /// The batch was delivered (or permanently rejected): delete its segments, then
+    /// release them.
+    pub(crate) fn commit(self) {
+        for (path, file) in self.files {
+            let _ = fs::remove_file(&path);
+            drop(file);
+        }
+    }
+
+    /// The batch was not delivered: release the segments for a later attempt.
+    pub(crate) fn release(self) {
+        drop(self.files);
+    }
+}
+
+fn parse_name(name: &str, path: PathBuf) -> Option<Segment> {
+    let stem = name.strip_suffix(SUFFIX)?;
+    let mut parts = stem.split('-');
+    let created = parts.next()?;
+    let _sequence = parts.next()?;
+    let _pid = parts.next()?;
+    let _random = parts.next()?;
+    let events = parts.next()?;
+    if parts.next().is_some() || created.len() != 13 {
+        return None;
+    }
+    Some(Segment {
+        path,
+        created_ms: created.parse().ok()?,
+        events: events.parse().ok()?,
+    })
+}
+
+enum Locked {
+    Yes,
+    /// Another process (or another handle of ours) holds it.
+    Busy,
+    /// The file system does not support locks: the segment is left alone.
+    Unsupported,
+}
+
+fn lock(file: &File) -> Locked {
+    match file.try_lock() {
+        Ok(()) => Locked::Yes,
+        Err(fs::TryLockError::WouldBlock) => Locked::Busy,
+        Err(fs::TryLockError::Error(error)) => {
+            crate::diag::debug(format_args!("cannot lock a spool segment: {error}"));
+            Locked::Unsupported
+        }
+    }
+}
+
+/// Creates `dir` (and its parents), owner-only on Unix.
+pub(crate) fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as u64)
+}
+
+fn random() -> u64 {
+    getrandom::u64().unwrap_or_else(|_| now_ms().rotate_left(17))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Context, NameVersion};
+
+    fn event(id: usize) -> Event {
+        let name_version = |name: &str| NameVersion {
+            name: name.to_owned(),
+            version: "1".to_owned(),
+        };
+        Event {
+            kind: "track".to_owned(),
+            event: "command_test".to_owned(),
+            message_id: format!("message-{id}"),
+            anonymous_id: "anonymous".to_owned(),
+            timestamp: "2026-11-22T01:02:03.456Z".to_owned(),
+            context: Context {
+                library: name_version("app"),
+                telemetry: name_version("telemetry"),
+                os: name_version("linux"),
+                arch: "x86_64".to_owned(),
+                cpu: 2,
+                ci_run: false,
+                exec_info: Vec::new(),
+                session_id: "session".to_owned(),
+            },
+            properties: serde_json::Map::new(),
+        }
+    }
+
+    fn ids(events: &[Event]) -> Vec<String> {
+        events
+            .iter()
+            .map(|event| event.message_id.clone())
+            .collect()
+    }
+
+    #[test]
+    fn appends_claims_and_commits_oldest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::new(dir.path());
+        let events: Vec<Event> = (0..5).map(event).collect();
+        let (paths, dropped) = spool.append(&events, 2).unwrap();
+        assert_eq!((paths.len(), dropped), (3, 0));
+        assert!(spool.has_segments());
+
+        let claim = spool.claim(4).unwrap();
+        assert_eq!(ids(&claim.events), ids(&events[..4]));
+        // While claimed, another claimer only gets what is left.
+        let other = spool.claim(100).unwrap();
+        assert_eq!(ids(&other.events), ids(&events[4..]));
+        other.release();
+        claim.commit();
+
+        let rest = spool.claim(100).unwrap();
+        assert_eq!(ids(&rest.events), ids(&events[4..]));
+        rest.commit();
+        assert!(!spool.has_segments());
+        assert!(spool.claim(100).is_none());
+    }
+
+    #[test]
+    fn a_released_claim_is_claimed_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::new(dir.path());
+        spool.append(&[event(1)], 10).unwrap();
+        spool.claim(10).unwrap().release();
+        let again = spool.claim(10).unwrap();
+        assert_eq!(ids(&again.events), vec!["message-1"]);
+    }
+
+    #[test]
+    fn a_segment_deleted_by_its_sender_is_not_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::new(dir.path());
+        let (paths, _) = spool.append(&[event(1)], 10).unwrap();
+        // A second process opened the segment before the first one deleted it.
+        let late = File::open(&paths[0]).unwrap();
+        spool.claim(10).unwrap().commit();
+        assert!(matches!(lock(&late), Locked::Yes));
+        assert!(fs::symlink_metadata(&paths[0]).is_err());
+        assert!(spool.claim(10).is_none());
+    }
+
+    #[test]
+    fn torn_and_temporary_files_never_become_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::new(dir.path());
+        spool.append(&[event(1)], 10).unwrap();
+        // A crash mid-write leaves a temporary file; a torn segment has a partial line.
+        fs::write(
+            spool.dir().join(".0000000000001-1-1-1-1.jsonl.tmp"),
+            "{\"type\"",
+        )
+        .unwrap();
+        let good = serde_json::to_string(&event(2)).unwrap();
+        fs::write(
+            spool.dir().join("0000000000002-1-1-2-2.jsonl"),
+            format!("{good}\n{}", &good[..good.len() / 2]),
+        )
+        .unwrap();
+        let claim = spool.claim(100).unwrap();
+        let mut got = ids(&claim.events);
+        got.sort();
+        assert_eq!(got, vec!["message-1", "message-2"]);
+        assert_eq!(claim.unreadable, 1);
+    }
+
+    #[test]
+    fn bounds_drop_the_oldest_and_count_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = serde_json::to_vec(&event(0)).unwrap().len() as u64 + 1;
+        let spool = Spool::with_bounds(dir.path(), one * 3, MAX_AGE);
+        let events: Vec<Event> = (0..5).map(event).collect();
+        for event in &events {
+            let (_, dropped) = spool.append(std::slice::from_ref(event), 1).unwrap();
+            let _ = dropped;
+        }
+        let claim = spool.claim(100).unwrap();
+        assert_eq!(ids(&claim.events), ids(&events[2..]));
+        claim.release();
+
+        // Too old: dropped and counted.
+        fs::write(spool.dir().join("0000000000001-1-1-1-4.jsonl"), "").unwrap();
+        assert_eq!(spool.trim(), 4);
+        let aged = Spool::with_bounds(dir.path(), MAX_BYTES, Duration::ZERO);
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(aged.trim(), 3);
+        assert!(!spool.has_segments());
+    }
+
+    #[test]
+    fn clear_skips_what_another_process_is_sending() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::new(dir.path());
+        spool.append(&[event(1), event(2), event(3)], 1).unwrap();
+        let busy = spool.claim(1).unwrap();
+        assert_eq!(spool.clear(), 2);
+        busy.commit();
+        assert!(!spool.has_segments());
+    }
+}

@@ -1,0 +1,12 @@
+use telemetry::tracked_command;
+
+struct Destination;
+
+#[tracked_command(record(destination))]
+fn init(destination: Destination) {
+    let _ = destination;
+}
+
+fn main() {
+    init(Destination);
+}
