@@ -170,7 +170,8 @@ impl Catalog {
              take and whether they succeed. Argument values are sent only as keyed one-way \
              hashes (a random key that never leaves your machine), except where the table \
              says `recorded`. No file contents, paths, user or host names, environment \
-             variables or IP addresses are collected by {app}.\n"
+             variables or IP addresses are put in the events (the receiver, like any web \
+             server, sees the address a request comes from).\n"
         );
         let _ = writeln!(out, "## Opting out\n");
         let _ = writeln!(

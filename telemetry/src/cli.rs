@@ -1,5 +1,5 @@
 //! A ready `telemetry` subcommand for [clap](https://docs.rs/clap) hosts (feature `clap`):
-//! `<tool> telemetry status | enable | disable`.
+//! `<tool> telemetry status | enable | disable | events`.
 //!
 //! Two ways to add it. Flatten [`Telemetry`] into the host's subcommand enum:
 //!
@@ -173,7 +173,7 @@ impl TelemetryArgs {
     }
 }
 
-/// `status`, `enable` or `disable`.
+/// `status`, `enable`, `disable` or `events`.
 ///
 /// ```
 /// let mut out = Vec::new();
@@ -191,6 +191,16 @@ pub enum TelemetryCommand {
     Enable,
     /// Turn anonymous usage telemetry off for this user (saved).
     Disable,
+    /// List every event this program can send, with the arguments each one hashes or
+    /// records, and the context sent with every event.
+    Events {
+        /// Print the list as JSON.
+        #[arg(long, conflicts_with = "markdown")]
+        json: bool,
+        /// Print a Markdown "what we collect" page, for the host's documentation.
+        #[arg(long)]
+        markdown: bool,
+    },
 }
 
 impl TelemetryCommand {
@@ -231,6 +241,19 @@ impl TelemetryCommand {
                 write!(out, "{status}")
                     .and_then(|()| write_hint(out, config, &status))
                     .map(|()| true)
+            }
+            TelemetryCommand::Events { json, markdown } => {
+                let catalog = crate::catalog();
+                let text = if *json {
+                    let mut text = serde_json::to_string_pretty(&catalog.to_json()).unwrap_or_default();
+                    text.push('\n');
+                    text
+                } else if *markdown {
+                    catalog.to_markdown(app)
+                } else {
+                    catalog.to_table()
+                };
+                out.write_all(text.as_bytes()).map(|()| true)
             }
             TelemetryCommand::Enable | TelemetryCommand::Disable => {
                 let enable = matches!(self, TelemetryCommand::Enable);
