@@ -309,3 +309,36 @@ fn manual_instrumentation_and_a_custom_sink() {
         .iter()
         .any(|line| line.starts_with("sent conversion_summary")));
 }
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|window| window == needle.as_bytes())
+}
+
+/// Without the `enabled` feature the binary holds no channel, HTTP client, hashing or
+/// worker code: their symbols are in the enabled build and absent from this one.
+#[test]
+fn a_compiled_out_binary_contains_no_telemetry_machinery() {
+    let on = std::fs::read(example_bin("minietl", Build::Enabled)).unwrap();
+    let off = std::fs::read(example_bin("minietl", Build::CompiledOut)).unwrap();
+    for needle in ["crossbeam_channel", "ureq", "blake3", "runtime6worker"] {
+        assert!(contains(&on, needle), "{needle} should be in the enabled build");
+        assert!(!contains(&off, needle), "{needle} is in the compiled-out build");
+    }
+}
+
+/// Every compile-pass shape of the macros, compiled against `telemetry` without its
+/// `enabled` feature under `deny(warnings)`, and run.
+#[test]
+fn every_macro_shape_compiles_and_runs_with_telemetry_compiled_out() {
+    let cargo = option_env!("CARGO").unwrap_or("cargo");
+    let root = telemetry_tests::workspace_root();
+    let output = std::process::Command::new(cargo)
+        .current_dir(root.join("tests/no-telemetry"))
+        .args(["run", "--quiet", "--target-dir"])
+        .arg(telemetry_tests::target_dir().join("no-telemetry"))
+        .output()
+        .expect("run cargo");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}\n{}", stdout, String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("shapes ran with telemetry compiled out"), "{stdout}");
+}

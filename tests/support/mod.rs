@@ -33,7 +33,7 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// The target directory the test binaries run from (`CARGO_TARGET_DIR` or `target/`).
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     // current_exe = <target>/<profile>/deps/<test>-<hash>
     let exe = std::env::current_exe().expect("current_exe");
     exe.ancestors().nth(3).expect("target dir").to_path_buf()
