@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::consent::{self, Source};
 use crate::guard::Guard;
 use crate::notice::Noticed;
-use crate::sink::{DebugSink, HttpSink, Sink};
+use crate::sink::{tls_problem, DebugSink, HttpSink, Sink};
 use crate::state::{self, Loaded, State};
 use crate::status::Status;
 use crate::{diag, endpoint, notice, runtime};
@@ -123,9 +123,10 @@ fn start(mut config: Config) -> Result<Status, Status> {
             app_version: config.app_version.clone(),
             anonymous_id: state.anonymous_id.clone(),
             session_id: session_id.to_string(),
-            session_seed: session_id.as_u64_pair().0,
+            // Independent of the session id, so invocation ids reveal nothing about it.
+            session_seed: uuid::Uuid::new_v4().as_u64_pair().0,
             base: (Instant::now(), SystemTime::now()),
-            delivery: runtime::Delivery::new(sink, cache_dir),
+            delivery: runtime::Delivery::new(sink, cache_dir).with_state_dir(Some(dir.clone())),
             batch_size: config.batch_size,
             linger: config.batch_linger,
         },
@@ -275,6 +276,10 @@ fn plan_sink(config: &Config) -> Result<SinkPlan, Status> {
         endpoint::validate(url).map_err(|problem| invalid(format!("{variable}: {problem}")))?;
     } else if let Some(url) = &config.endpoint {
         endpoint::validate(url).map_err(invalid)?;
+    }
+    // An https endpoint in a build without the `tls` feature could never be reached.
+    if let Some(problem) = override_endpoint.as_deref().or(config.endpoint.as_deref()).and_then(tls_problem) {
+        return Err(invalid(problem));
     }
     if diag::is_debug() {
         return Ok(SinkPlan::Debug);

@@ -107,6 +107,12 @@ fn main() {
         }
     }
     print_table(&rows);
+    let _ = std::fs::remove_dir_all(bench_dir());
+}
+
+/// Files of this benchmark run (the private `resolv.conf`).
+fn bench_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("telemetry-bench-{}", std::process::id()))
 }
 
 /// Builds the example once, in release mode, with TLS.
@@ -153,7 +159,7 @@ enum Network {
 
 impl Network {
     fn without_dns(dns: &SilentDns) -> Result<Network, String> {
-        let dir = std::env::temp_dir().join(format!("telemetry-bench-{}", std::process::id()));
+        let dir = bench_dir();
         std::fs::create_dir_all(&dir).map_err(|error| error.to_string())?;
         let resolv = dir.join("resolv.conf");
         std::fs::write(&resolv, dns.resolv_conf()).map_err(|error| error.to_string())?;

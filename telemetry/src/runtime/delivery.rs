@@ -144,6 +144,11 @@ impl Delivery {
         self.next_spool_scan = Instant::now() + SPOOL_SCAN;
     }
 
+    /// Something else (the exit path of a flush) wrote to the spool.
+    pub(crate) fn note_spooled(&mut self) {
+        self.spool_has_segments = self.spool.is_some();
+    }
+
     /// Where a batch due now goes.
     pub(crate) fn route(&mut self) -> Route {
         if self.stopped {

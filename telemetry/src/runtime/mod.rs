@@ -67,7 +67,7 @@ pub(crate) fn wants_error_messages() -> bool {
 }
 
 /// Hands a message to the worker without ever blocking: a full channel drops and counts.
-#[inline]
+#[inline(always)]
 pub(crate) fn send(message: Message) {
     let Some(runtime) = runtime() else {
         return;

@@ -191,7 +191,7 @@ impl Spool {
     /// Removes a segment unless another process holds it; returns its event count if
     /// this call removed it.
     fn drop_segment(&self, segment: &Segment) -> u64 {
-        let Ok(file) = File::open(&segment.path) else {
+        let Ok(file) = open(&segment.path) else {
             return 0;
         };
         if !matches!(lock(&file), Locked::Yes) {
@@ -241,7 +241,7 @@ impl Spool {
             {
                 break;
             }
-            let Ok(mut file) = File::open(&segment.path) else {
+            let Ok(mut file) = open(&segment.path) else {
                 continue;
             };
             if !matches!(lock(&file), Locked::Yes) {
@@ -287,7 +287,7 @@ impl Spool {
     /// it already (then it will be delivered twice, which `messageId` lets receivers
     /// notice). Used when a batch that was spooled at a deadline is delivered after all.
     pub(crate) fn remove_written(&self, path: &Path) {
-        if let Ok(file) = File::open(path) {
+        if let Ok(file) = open(path) {
             if matches!(lock(&file), Locked::Yes) {
                 let _ = fs::remove_file(path);
             }
@@ -344,6 +344,12 @@ fn parse_name(name: &str, path: PathBuf) -> Option<Segment> {
         created_ms: created.parse().ok()?,
         events: events.parse().ok()?,
     })
+}
+
+/// Opens a segment to lock it: read and write, since some platforms lock exclusively
+/// only what may be written.
+fn open(path: &Path) -> io::Result<File> {
+    OpenOptions::new().read(true).write(true).open(path)
 }
 
 enum Locked {

@@ -98,6 +98,8 @@ struct Core {
     draining: bool,
     /// The exit path took over for good: the worker must not touch anything more.
     closed: bool,
+    /// The exit path wrote to the spool (so the worker has something to send later).
+    spooled: bool,
 }
 
 struct InFlight {
@@ -229,6 +231,7 @@ impl Worker {
                 in_flight: None,
                 draining: false,
                 closed: false,
+                spooled: false,
             }),
             receiver,
             spool: handles.spool,
@@ -352,6 +355,7 @@ impl Worker {
             attach_dropped_count(&mut pending, dropped);
             keep(&pending);
         }
+        core.spooled = true;
         if busy {
             // Unanswered at the deadline: as good as a failure, and the next processes
             // should not pay for the same wait.
@@ -404,6 +408,9 @@ fn run(shared: &Shared, mut delivery: Delivery, linger: Duration) {
             let mut core = shared.core();
             if core.closed {
                 return;
+            }
+            if std::mem::take(&mut core.spooled) {
+                delivery.note_spooled();
             }
             core.drain(&shared.receiver);
             if core.pending.is_empty() {

@@ -15,6 +15,8 @@ pub use debug::DebugSink;
 pub use file::FileSink;
 #[cfg(feature = "enabled")]
 pub use http::HttpSink;
+#[cfg(feature = "enabled")]
+pub(crate) use http::tls_problem;
 
 use std::fmt;
 use std::time::Duration;
