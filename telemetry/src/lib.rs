@@ -42,6 +42,47 @@
 //! }
 //! ```
 //!
+//! # Walkthrough
+//!
+//! **Initialise.** [`init`] takes a [`Config`] (app name and version, endpoint, write key,
+//! the host's own opt-out through [`Config::enabled`], [`Config::flush_timeout`], a
+//! custom [`Sink`], a state directory) and returns a [`Guard`]. It never fails and never
+//! waits on the network; a problem turns telemetry off and shows in [`Guard::status`].
+//!
+//! **Annotate.** [`#[tracked_command]`](tracked_command) and
+//! [`#[tracked_step]`](tracked_step) record `elapsed`, `success` (through [`Outcome`]),
+//! `error.kind`, and the arguments: hashed by default, left out with `skip(..)` or
+//! `skip_all`, sent as they are with `record(..)`. Panics, early returns, `?` and
+//! cancelled futures are all recorded. Steps carry their command's invocation id. A step
+//! called more than [`Config::event_budget`] times is folded into aggregate events. Code
+//! that cannot take an attribute uses [`command!`] and [`step!`]; rare one-off events use
+//! [`track`].
+//!
+//! **Consent.** `DO_NOT_TRACK`, `<APP>_TELEMETRY_DISABLED`, the host's
+//! [`Config::enabled`], and the user's saved choice ([`enable`], [`disable`]) are checked
+//! first, in that order; [`status`] tells which one decided. A disabled run creates no
+//! file, starts no thread, hashes nothing and opens no socket. The first enabled run
+//! prints a notice on stderr. With the `clap` feature, `cli` has a ready
+//! `telemetry status | enable | disable | events` subcommand.
+//!
+//! **Privacy.** The anonymous id and session id are random UUIDs. Arguments are hashed
+//! with a keyed BLAKE3 whose key never leaves the machine (encoding: [`ArgHasher`]).
+//! Opt-in error messages ([`Config::error_messages`]) are scrubbed of paths, names, URLs
+//! with credentials and tokens. Endpoints must be `https://` (loopback excepted).
+//!
+//! **Delivery.** One bounded channel, one worker, batches to a Segment-compatible
+//! endpoint ([`sink::HttpSink`]), or to [`sink::DebugSink`] (`<APP>_TELEMETRY_DEBUG`),
+//! [`sink::FileSink`] or your own [`Sink`]. Retries with back-off, a cross-process
+//! back-off when offline, `410 Gone` honoured, and at exit a wait of at most
+//! `flush_timeout`, after which undelivered events go to a disk spool that the next run
+//! sends. [`flush`] does the same for programs that leave through `std::process::exit`.
+//!
+//! **Transparency.** [`catalog()`] lists every event the program can send; its Markdown
+//! form is a ready "what we collect" page.
+//!
+//! **Compile it out.** With `default-features = false` the attributes return the function
+//! as written and this API becomes no-ops with the same signatures.
+//!
 //! See the README for the event format field by field, every environment variable, and
 //! how to send events to your own receiver.
 
@@ -106,7 +147,55 @@ pub use outcome::Outcome;
 pub use sink::{Sink, SinkError};
 pub use status::Status;
 
-pub use telemetry_macros::{tracked_command, tracked_step};
+/// A runnable example, compiled and run as a doctest of this crate:
+///
+/// ```
+/// use telemetry::tracked_command;
+///
+/// #[derive(Debug)]
+/// struct InitError;
+///
+/// #[tracked_command(hash(source), record(destination))]
+/// fn init(source: &str, destination: &str) -> Result<(), InitError> {
+///     if destination == "oracle" {
+///         return Err(InitError); // recorded: success false, error.kind "…::InitError"
+///     }
+///     Ok(())
+/// }
+///
+/// let _telemetry = telemetry::init(telemetry::Config::new("demo", "1.0").enabled(false));
+/// assert!(init("s3://bucket/raw", "duckdb").is_ok());
+/// assert!(init("s3://bucket/raw", "oracle").is_err());
+/// ```
+pub use telemetry_macros::tracked_command;
+
+/// A runnable example, compiled and run as a doctest of this crate:
+///
+/// ```
+/// use telemetry::{tracked_command, tracked_step};
+///
+/// #[tracked_step(name = "load", skip(rows))]
+/// fn load_rows(table: &str, rows: Vec<u32>) -> Option<usize> {
+///     (!rows.is_empty()).then(|| rows.len())
+/// }
+///
+/// #[tracked_step(skip_all)]
+/// async fn fetch(url: &str) -> Result<Vec<u32>, std::io::Error> {
+///     let _ = url;
+///     Ok(vec![1, 2, 3])
+/// }
+///
+/// #[tracked_command]
+/// fn run() -> bool {
+///     // Steps called here carry this command's invocation id.
+///     load_rows("events", vec![1, 2, 3]) == Some(3)
+/// }
+///
+/// let _telemetry = telemetry::init(telemetry::Config::new("demo", "1.0").enabled(false));
+/// assert!(run());
+/// let _future = fetch("https://example.com/data"); // timed across its .awaits when polled
+/// ```
+pub use telemetry_macros::tracked_step;
 
 /// Starts telemetry for this process and returns the [`Guard`] that flushes it at exit.
 ///

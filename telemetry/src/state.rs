@@ -81,7 +81,7 @@ pub(crate) fn cache_dir(config: &Config) -> Option<PathBuf> {
     if let Some(dir) = &config.state_dir {
         return Some(dir.join("cache"));
     }
-    dirs::cache_dir().map(|base| base.join(dir_name(config)).join("telemetry"))
+    dirs::cache_dir().map(|base| base.join(dir_name(config)))
 }
 
 /// The app's own folder name: `<app>/telemetry` would mix with the app's files, so the
