@@ -50,10 +50,22 @@ use crate::event::Batch;
 /// ```
 pub trait Sink: Send + 'static {
     /// Delivers one batch.
+    ///
+    /// ```
+    /// use telemetry::{Batch, Sink};
+    /// let mut sink = telemetry::sink::DebugSink::new();
+    /// let empty = Batch { batch: Vec::new(), sent_at: "2026-11-22T01:02:03.500Z".into() };
+    /// assert!(sink.send(&empty).is_ok());
+    /// ```
     fn send(&mut self, batch: &Batch) -> Result<(), SinkError>;
 
     /// Whether batches this sink fails to deliver should be kept on disk and sent by a
     /// later run (the spool). `true` for network sinks; the default is `false`.
+    ///
+    /// ```
+    /// use telemetry::Sink;
+    /// assert!(!telemetry::sink::DebugSink::new().durable());
+    /// ```
     fn durable(&self) -> bool {
         false
     }
@@ -70,6 +82,13 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
 }
 
 /// Why a sink could not deliver a batch, and what to do about it.
+///
+/// ```
+/// use telemetry::sink::Action;
+/// let error = telemetry::SinkError::retry("connection reset");
+/// assert_eq!(error.action(), Action::Retry(None));
+/// assert_eq!(error.to_string(), "connection reset");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SinkError {
     action: Action,
@@ -77,6 +96,11 @@ pub struct SinkError {
 }
 
 /// What the worker does with a batch its sink refused.
+///
+/// ```
+/// use telemetry::sink::Action;
+/// assert_eq!(telemetry::SinkError::stop("410 Gone").action(), Action::Stop);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Action {
@@ -143,11 +167,20 @@ impl SinkError {
     }
 
     /// What the worker should do with the batch.
+    ///
+    /// ```
+    /// use telemetry::sink::Action;
+    /// assert_eq!(telemetry::SinkError::drop("400").action(), Action::Drop);
+    /// ```
     pub fn action(&self) -> Action {
         self.action
     }
 
     /// A short description, printed in debug mode only.
+    ///
+    /// ```
+    /// assert_eq!(telemetry::SinkError::drop("HTTP 400").message(), "HTTP 400");
+    /// ```
     pub fn message(&self) -> &str {
         &self.message
     }
