@@ -13,7 +13,10 @@ fn minietl_output(args: &[&str]) -> String {
     command.args(args);
     let run = run_ok(&mut command);
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
-    assert!(sandbox.tree().is_empty(), "listing the catalog writes nothing");
+    assert!(
+        sandbox.tree().is_empty(),
+        "listing the catalog writes nothing"
+    );
     String::from_utf8(run.stdout).expect("utf-8")
 }
 
@@ -36,7 +39,10 @@ fn annotated_in_source() -> BTreeSet<String> {
             let name = if let Some(rest) = line.split("name = \"").nth(1) {
                 rest.split('"').next().unwrap().to_owned()
             } else {
-                let signature = lines[index + 1..].iter().find(|line| line.contains("fn ")).unwrap();
+                let signature = lines[index + 1..]
+                    .iter()
+                    .find(|line| line.contains("fn "))
+                    .unwrap();
                 let after = signature.split("fn ").nth(1).unwrap();
                 after.split(['(', '<']).next().unwrap().to_owned()
             };
@@ -48,36 +54,56 @@ fn annotated_in_source() -> BTreeSet<String> {
 
 #[test]
 fn the_catalog_lists_exactly_the_annotated_functions() {
-    let json: Value = serde_json::from_str(&minietl_output(&["telemetry", "events", "--json"])).unwrap();
+    let json: Value =
+        serde_json::from_str(&minietl_output(&["telemetry", "events", "--json"])).unwrap();
     let events = json["events"].as_array().unwrap();
-    let listed: BTreeSet<String> = events.iter().map(|event| event["event"].as_str().unwrap().to_owned()).collect();
+    let listed: BTreeSet<String> = events
+        .iter()
+        .map(|event| event["event"].as_str().unwrap().to_owned())
+        .collect();
     let annotated = annotated_in_source();
     assert!(annotated.len() >= 6, "{annotated:?}");
     assert_eq!(listed, annotated);
     assert_eq!(listed.len(), events.len(), "each function is listed once");
 
     let args = |event: &str| -> Vec<(String, String)> {
-        events
-            .iter()
-            .find(|entry| entry["event"] == event)
-            .unwrap()["args"]
+        events.iter().find(|entry| entry["event"] == event).unwrap()["args"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|arg| (arg["name"].as_str().unwrap().to_owned(), arg["mode"].as_str().unwrap().to_owned()))
+            .map(|arg| {
+                (
+                    arg["name"].as_str().unwrap().to_owned(),
+                    arg["mode"].as_str().unwrap().to_owned(),
+                )
+            })
             .collect()
     };
     let pair = |name: &str, mode: &str| (name.to_owned(), mode.to_owned());
-    assert_eq!(args("command_init"), [pair("source", "hashed"), pair("destination", "recorded")]);
+    assert_eq!(
+        args("command_init"),
+        [pair("source", "hashed"), pair("destination", "recorded")]
+    );
     assert_eq!(args("command_run"), [pair("rows", "recorded")]);
     assert_eq!(args("step_normalize"), []);
     assert_eq!(args("step_load"), [pair("table", "hashed")]);
-    let context: Vec<&str> = json["context"].as_array().unwrap().iter().map(|field| field["field"].as_str().unwrap()).collect();
-    assert!(context.contains(&"anonymousId") && context.contains(&"context.os"), "{context:?}");
+    let context: Vec<&str> = json["context"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|field| field["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        context.contains(&"anonymousId") && context.contains(&"context.os"),
+        "{context:?}"
+    );
 
     let table = minietl_output(&["telemetry", "events"]);
     for name in &annotated {
-        assert!(table.lines().any(|line| line.starts_with(name.as_str())), "{name} in\n{table}");
+        assert!(
+            table.lines().any(|line| line.starts_with(name.as_str())),
+            "{name} in\n{table}"
+        );
     }
 }
 

@@ -333,10 +333,7 @@ impl Receiver {
 fn read_request(stream: &mut std::net::TcpStream) -> String {
     let mut data = Vec::new();
     let mut buffer = [0u8; 4096];
-    loop {
-        let Ok(read) = stream.read(&mut buffer) else {
-            break;
-        };
+    while let Ok(read) = stream.read(&mut buffer) {
         if read == 0 {
             break;
         }

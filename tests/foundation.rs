@@ -311,7 +311,9 @@ fn manual_instrumentation_and_a_custom_sink() {
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle.as_bytes())
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle.as_bytes())
 }
 
 /// Without the `enabled` feature the binary holds no channel, HTTP client, hashing or
@@ -321,8 +323,14 @@ fn a_compiled_out_binary_contains_no_telemetry_machinery() {
     let on = std::fs::read(example_bin("minietl", Build::Enabled)).unwrap();
     let off = std::fs::read(example_bin("minietl", Build::CompiledOut)).unwrap();
     for needle in ["crossbeam_channel", "ureq", "blake3", "runtime6worker"] {
-        assert!(contains(&on, needle), "{needle} should be in the enabled build");
-        assert!(!contains(&off, needle), "{needle} is in the compiled-out build");
+        assert!(
+            contains(&on, needle),
+            "{needle} should be in the enabled build"
+        );
+        assert!(
+            !contains(&off, needle),
+            "{needle} is in the compiled-out build"
+        );
     }
 }
 
@@ -339,6 +347,14 @@ fn every_macro_shape_compiles_and_runs_with_telemetry_compiled_out() {
         .output()
         .expect("run cargo");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{}\n{}", stdout, String::from_utf8_lossy(&output.stderr));
-    assert!(stdout.contains("shapes ran with telemetry compiled out"), "{stdout}");
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        stdout,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("shapes ran with telemetry compiled out"),
+        "{stdout}"
+    );
 }

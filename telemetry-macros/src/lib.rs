@@ -130,7 +130,7 @@ use crate::expand::Kind;
 /// first. Two differences follow: a failure through `?` records the kind of the error
 /// before `?` converts it, and an early exit hidden inside a macro invocation (such as
 /// `anyhow::bail!`) cannot be seen, so that call is recorded as a failure of kind
-/// `"cancelled"` by the guard's fallback.
+/// `"early_return"` by the guard's fallback.
 ///
 /// # Lints and diagnostics
 ///

@@ -24,7 +24,10 @@ struct CountingSink(Arc<Mutex<Tally>>);
 
 impl Sink for CountingSink {
     fn send(&mut self, batch: &Batch) -> Result<(), SinkError> {
-        let mut tally = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut tally = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         for event in &batch.batch {
             tally.events += 1;
             tally.dropped += event
@@ -55,7 +58,11 @@ fn main() {
             .sink(CountingSink(Arc::clone(&tally)))
             .flush_timeout(Duration::from_secs(10)),
     );
-    assert!(guard.is_enabled(), "telemetry must be on: {:?}", guard.status());
+    assert!(
+        guard.is_enabled(),
+        "telemetry must be on: {:?}",
+        guard.status()
+    );
 
     let rss_before = common::proc_status_kb("VmRSS");
     let hwm_before = common::proc_status_kb("VmHWM");
@@ -69,9 +76,14 @@ fn main() {
     let hwm_after = common::proc_status_kb("VmHWM");
     drop(guard);
 
-    let tally = tally.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let tally = tally
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let accounted = tally.single + tally.aggregated_calls + tally.dropped;
-    println!("aggregation: {CALLS} calls of one step in {elapsed:?} ({:.1} ns/call)", elapsed.as_nanos() as f64 / CALLS as f64);
+    println!(
+        "aggregation: {CALLS} calls of one step in {elapsed:?} ({:.1} ns/call)",
+        elapsed.as_nanos() as f64 / CALLS as f64
+    );
     println!(
         "aggregation: {} events ({} sent one by one, {} aggregates of {} calls); {} dropped; {accounted} calls accounted for",
         tally.events, tally.single, tally.aggregates, tally.aggregated_calls, tally.dropped
@@ -85,5 +97,8 @@ fn main() {
             hwm_after.saturating_sub(rss_before)
         );
     }
-    assert_eq!(accounted, CALLS, "every call is sent, aggregated or counted as dropped");
+    assert_eq!(
+        accounted, CALLS,
+        "every call is sent, aggregated or counted as dropped"
+    );
 }

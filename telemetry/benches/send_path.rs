@@ -17,11 +17,15 @@ fn setup() {
     let guard = telemetry::init(
         common::config("bench-send-path")
             .event_budget(u32::MAX)
-            .channel_capacity(1 << 14)
+            .channel_capacity(4 * common::CHUNK as usize)
             .batching(1 << 14, Duration::from_secs(3600))
             .flush_timeout(Duration::from_secs(60)),
     );
-    assert!(guard.is_enabled(), "telemetry must be on: {:?}", guard.status());
+    assert!(
+        guard.is_enabled(),
+        "telemetry must be on: {:?}",
+        guard.status()
+    );
     std::mem::forget(guard);
 }
 
@@ -52,7 +56,10 @@ fn send_path(c: &mut Criterion) {
             common::chunked(
                 iters,
                 || {
-                    black_box(common::tracked_hashed(black_box(common::TABLE), black_box(1)));
+                    black_box(common::tracked_hashed(
+                        black_box(common::TABLE),
+                        black_box(1),
+                    ));
                 },
                 telemetry::flush,
             )

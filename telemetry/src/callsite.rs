@@ -196,8 +196,7 @@ impl Counters {
     #[cfg(feature = "enabled")]
     #[inline]
     pub(crate) fn claim_event(&self, budget: u32) -> bool {
-        !self.over_budget(budget)
-            && self.calls.fetch_add(1, Ordering::Relaxed) < u64::from(budget)
+        !self.over_budget(budget) && self.calls.fetch_add(1, Ordering::Relaxed) < u64::from(budget)
     }
 
     /// Folds one call into the aggregate.

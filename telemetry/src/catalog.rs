@@ -57,7 +57,11 @@ pub fn catalog() -> Catalog {
     #[cfg(not(feature = "enabled"))]
     let all: &'static [Callsite] = &[];
     let mut events: Vec<&'static Callsite> = all.iter().collect();
-    events.sort_by(|a, b| event_name(a).cmp(&event_name(b)).then(a.module_path().cmp(b.module_path())));
+    events.sort_by(|a, b| {
+        event_name(a)
+            .cmp(&event_name(b))
+            .then(a.module_path().cmp(b.module_path()))
+    });
     Catalog { events }
 }
 
@@ -142,7 +146,12 @@ impl Catalog {
             .events()
             .map(|callsite| (event_name(callsite), describe_args(callsite)))
             .collect();
-        let width = rows.iter().map(|(name, _)| name.len()).max().unwrap_or(0).max("EVENT".len());
+        let width = rows
+            .iter()
+            .map(|(name, _)| name.len())
+            .max()
+            .unwrap_or(0)
+            .max("EVENT".len());
         let mut out = format!("{:width$}  ARGUMENTS\n", "EVENT");
         for (name, args) in rows {
             let _ = writeln!(out, "{name:width$}  {args}");
@@ -160,7 +169,13 @@ impl Catalog {
     pub fn to_markdown(&self, app: &str) -> String {
         let prefix: String = app
             .chars()
-            .map(|character| if character.is_ascii_alphanumeric() { character.to_ascii_uppercase() } else { '_' })
+            .map(|character| {
+                if character.is_ascii_alphanumeric() {
+                    character.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let mut out = String::new();
         let _ = writeln!(out, "# What {app} collects\n");

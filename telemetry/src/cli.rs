@@ -245,7 +245,8 @@ impl TelemetryCommand {
             TelemetryCommand::Events { json, markdown } => {
                 let catalog = crate::catalog();
                 let text = if *json {
-                    let mut text = serde_json::to_string_pretty(&catalog.to_json()).unwrap_or_default();
+                    let mut text =
+                        serde_json::to_string_pretty(&catalog.to_json()).unwrap_or_default();
                     text.push('\n');
                     text
                 } else if *markdown {

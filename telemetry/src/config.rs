@@ -10,7 +10,7 @@ use crate::sink::Sink;
 pub const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_millis(200);
 /// The default number of calls of one tracked function sent one by one per process,
 /// before further calls are folded into aggregate events.
-pub const DEFAULT_EVENT_BUDGET: u32 = 32;
+pub const DEFAULT_EVENT_BUDGET: u32 = 8;
 
 /// How the host configures telemetry. Built with [`Config::new`] and builder methods,
 /// then passed to [`init`](crate::init).
@@ -170,7 +170,7 @@ impl Config {
     }
 
     /// How many calls of one tracked function are sent as separate events per process
-    /// before further calls are folded into one aggregate event per flush. Default: 32.
+    /// before further calls are folded into one aggregate event per flush. Default: 8.
     ///
     /// ```
     /// let config = telemetry::Config::new("app", "1.0").event_budget(10);

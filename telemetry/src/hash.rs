@@ -91,12 +91,11 @@ pub struct ArgHasher {
 #[cfg(feature = "enabled")]
 const INLINE_ENCODING: usize = 256;
 
-/// The digest of one argument value: what the hot path calls. Out of line and not
-/// generic, so each tracked function carries only a call to it; the hasher (about 2 KiB
-/// with its streaming state, which is only touched for long values) is built in place
-/// here and never moved.
+/// The digest of one argument value: what the hot path calls (from one non-generic
+/// function, so tracked functions carry none of this). The hasher (about 2 KiB with its
+/// streaming state, which only long values touch) is built in place here, never moved.
 #[cfg(feature = "enabled")]
-#[inline(never)]
+#[inline]
 pub(crate) fn digest(
     key: &[u8; 32],
     name: &str,

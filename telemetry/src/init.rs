@@ -278,7 +278,11 @@ fn plan_sink(config: &Config) -> Result<SinkPlan, Status> {
         endpoint::validate(url).map_err(invalid)?;
     }
     // An https endpoint in a build without the `tls` feature could never be reached.
-    if let Some(problem) = override_endpoint.as_deref().or(config.endpoint.as_deref()).and_then(tls_problem) {
+    if let Some(problem) = override_endpoint
+        .as_deref()
+        .or(config.endpoint.as_deref())
+        .and_then(tls_problem)
+    {
         return Err(invalid(problem));
     }
     if diag::is_debug() {

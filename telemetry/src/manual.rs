@@ -6,7 +6,7 @@ use crate::outcome::Outcome;
 /// One call of a command or step, timed from its creation until [`finish`](Call::finish).
 ///
 /// Dropped without `finish`, it records a failure: `"panic"` while unwinding, otherwise
-/// `"cancelled"`.
+/// `"early_return"`.
 ///
 /// ```
 /// fn export(rows: &[u32]) -> Result<usize, std::io::Error> {

@@ -16,7 +16,7 @@ use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
 
 use crate::callsite::{ArgMode, Callsite, Category};
-use crate::hash::HashArg;
+use crate::hash::{ArgHasher, HashArg};
 use crate::invocation::{self, CommandContext};
 use crate::runtime::{self, ArgValue, Message, Record};
 
@@ -41,8 +41,8 @@ impl Finish {
 /// Times one call of a tracked function and records it when finished or dropped.
 ///
 /// Dropped without [`finish`](CallGuard::finish), it records a failure: `"panic"` when
-/// the thread is panicking, otherwise `"cancelled"` (a future dropped before it
-/// completed).
+/// the thread is panicking, `"cancelled"` for an `async` call (a future dropped before it
+/// completed), `"early_return"` for a synchronous one.
 ///
 /// Cost, in order of the paths a call can take (see `docs/performance.md`):
 ///
@@ -68,6 +68,8 @@ struct Active {
     context: Option<CommandContext>,
     /// What the thread's current command was before this sync command started.
     restore: Option<Option<CommandContext>>,
+    /// Started by [`CallGuard::start`]: a synchronous call, which cannot be cancelled.
+    synchronous: bool,
     /// The callsite had spent its event budget when the call started, so the call will be
     /// folded into the aggregate: its arguments are neither hashed nor recorded.
     folding: bool,
@@ -116,46 +118,71 @@ impl CallGuard {
                 start: Instant::now(),
                 context,
                 restore,
+                synchronous: set_thread_context,
                 folding,
                 args: runtime::ArgSlots::new(),
             })),
         }
     }
 
-    /// `true` when this call's arguments will be sent: telemetry is on and the call is
-    /// within its callsite's event budget. Arguments are hashed or recorded only then.
+    /// `true` when this call is being recorded. Arguments are hashed only then (and only
+    /// when the call is within its callsite's event budget: see
+    /// [`hash_arg`](CallGuard::hash_arg)).
     #[inline]
     pub fn is_active(&self) -> bool {
+        self.active.is_some()
+    }
+
+    /// Whether this call's arguments will be sent: it is recorded and will be sent as its
+    /// own event. A call beyond the budget is folded into an aggregate, which carries no
+    /// arguments, so they are neither hashed nor recorded.
+    #[inline]
+    fn wants_args(&self) -> bool {
         matches!(&*self.active, Some(active) if !active.folding)
     }
 
-    /// Hashes the argument at `index` of the callsite's argument list (keyed, one-way).
+    /// Hashes the argument at `index` of the callsite's argument list (keyed, one-way),
+    /// unless the call is beyond its callsite's event budget.
+    ///
+    /// Only a check is inlined into the tracked function; the hashing is out of line, so
+    /// that a function with arguments costs no more than one without while telemetry is
+    /// off (a larger body would need a larger prologue on every call).
     #[inline]
     pub fn hash_arg<T: HashArg + ?Sized>(&mut self, index: usize, value: &T) {
+        if self.wants_args() {
+            self.hash_arg_active(index, &mut |hasher| value.hash_arg(hasher));
+        }
+    }
+
+    #[inline(never)]
+    fn hash_arg_active(&mut self, index: usize, write: &mut dyn FnMut(&mut ArgHasher)) {
         let Some(active) = &mut *self.active else {
             return;
         };
-        if active.folding {
-            return;
-        }
         let Some(spec) = active.callsite.args().get(index) else {
             return;
         };
         debug_assert_eq!(spec.mode, ArgMode::Hashed);
         if let Some(key) = runtime::hash_key() {
-            let digest = crate::hash::digest(key, spec.name, &mut |hasher| value.hash_arg(hasher));
+            let digest = crate::hash::digest(key, spec.name, write);
             active.args.push(index, ArgValue::Hash(digest));
         }
     }
 
-    /// Records the argument at `index` as it is (serialized to JSON; `record(..)` only).
+    /// Records the argument at `index` as it is (serialized to JSON; `record(..)` only),
+    /// unless the call is beyond its callsite's event budget.
+    #[inline]
     pub fn record_arg<T: serde::Serialize + ?Sized>(&mut self, index: usize, value: &T) {
+        if self.wants_args() {
+            self.record_arg_active(index, value);
+        }
+    }
+
+    #[inline(never)]
+    fn record_arg_active<T: serde::Serialize + ?Sized>(&mut self, index: usize, value: &T) {
         let Some(active) = &mut *self.active else {
             return;
         };
-        if active.folding {
-            return;
-        }
         // A value that fails to serialize is sent as null rather than lost silently.
         let json = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
         active.args.push(index, ArgValue::Json(Box::new(json)));
@@ -194,7 +221,8 @@ impl CallGuard {
         let counters = active.callsite.counters();
         if !active.folding && counters.claim_event(runtime::budget()) {
             let message = if !outcome.success && runtime::wants_error_messages() {
-                message().map(|text| Box::new(crate::scrub::scrub(&text)))
+                // Scrubbed on the worker: the caller's thread only takes the text.
+                message().map(Box::new)
             } else {
                 None
             };
@@ -206,7 +234,7 @@ impl CallGuard {
                 error_kind: outcome.error_kind,
                 message,
                 command: active.context,
-                args: std::mem::take(&mut active.args),
+                args: active.args.take(),
             }));
         } else {
             let invocation = active.context.map_or(0, |context| context.invocation);
@@ -217,12 +245,21 @@ impl CallGuard {
         *self.active = None;
     }
 
-    /// A guard dropped while still active: the call panicked or was cancelled.
+    /// A guard dropped while still active: the call panicked, its future was dropped
+    /// (cancelled), or a synchronous call left without reaching `finish` (an exit the
+    /// expansion cannot see, such as a `return` hidden in a macro of a `#[track_caller]`
+    /// function, or a manual [`Call`](crate::Call) dropped unfinished).
     #[cold]
     #[inline(never)]
     fn abandon(&mut self) {
         let kind = if std::thread::panicking() {
             "panic"
+        } else if self
+            .active
+            .as_ref()
+            .is_some_and(|active| active.synchronous)
+        {
+            "early_return"
         } else {
             "cancelled"
         };
@@ -320,7 +357,9 @@ mod tests {
     #[test]
     fn buffered_and_streamed_encodings_hash_alike_at_every_length() {
         for len in (0..300).chain([511, 512, 1023, 1024, 1025, 5000]) {
-            let value: String = (0..len).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            let value: String = (0..len)
+                .map(|i| char::from(b'a' + (i % 26) as u8))
+                .collect();
             assert_eq!(
                 fast("source", value.as_str()),
                 streamed("source", b"s", value.as_bytes()),
@@ -334,14 +373,46 @@ mod tests {
 
     #[test]
     fn integers_encode_as_their_decimal_text() {
-        for value in [0i128, 1, -1, 9, 10, -42, 1_000_000, i128::from(i64::MIN), i128::from(i64::MAX), i128::MIN, i128::MAX] {
-            assert_eq!(fast("n", &value), streamed("n", b"n", value.to_string().as_bytes()), "{value}");
+        for value in [
+            0i128,
+            1,
+            -1,
+            9,
+            10,
+            -42,
+            1_000_000,
+            i128::from(i64::MIN),
+            i128::from(i64::MAX),
+            i128::MIN,
+            i128::MAX,
+        ] {
+            assert_eq!(
+                fast("n", &value),
+                streamed("n", b"n", value.to_string().as_bytes()),
+                "{value}"
+            );
         }
-        for value in [0u128, 7, u128::from(u64::MAX), u128::from(u64::MAX) + 1, u128::MAX] {
-            assert_eq!(fast("n", &value), streamed("n", b"n", value.to_string().as_bytes()), "{value}");
+        for value in [
+            0u128,
+            7,
+            u128::from(u64::MAX),
+            u128::from(u64::MAX) + 1,
+            u128::MAX,
+        ] {
+            assert_eq!(
+                fast("n", &value),
+                streamed("n", b"n", value.to_string().as_bytes()),
+                "{value}"
+            );
         }
-        assert_eq!(fast("n", &usize::MAX), streamed("n", b"n", usize::MAX.to_string().as_bytes()));
-        assert_eq!(fast("n", &isize::MIN), streamed("n", b"n", isize::MIN.to_string().as_bytes()));
+        assert_eq!(
+            fast("n", &usize::MAX),
+            streamed("n", b"n", usize::MAX.to_string().as_bytes())
+        );
+        assert_eq!(
+            fast("n", &isize::MIN),
+            streamed("n", b"n", isize::MIN.to_string().as_bytes())
+        );
         assert_eq!(fast("n", &-5i8), streamed("n", b"n", b"-5"));
     }
 }

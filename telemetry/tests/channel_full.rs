@@ -1,4 +1,5 @@
 //! A full channel drops and counts events; the caller never blocks.
+#![cfg(feature = "enabled")]
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -17,7 +18,10 @@ impl Sink for GatedSink {
         if let Some(gate) = self.gate.lock().unwrap().take() {
             let _ = gate.recv_timeout(Duration::from_secs(30));
         }
-        self.events.lock().unwrap().extend(batch.batch.iter().cloned());
+        self.events
+            .lock()
+            .unwrap()
+            .extend(batch.batch.iter().cloned());
         Ok(())
     }
 }
@@ -69,13 +73,23 @@ fn full_channel_drops_counts_and_never_blocks() {
     telemetry::flush();
 
     let events = events.lock().unwrap();
-    let delivered_flood = events.iter().filter(|event| event.event == "step_flood").count();
+    let delivered_flood = events
+        .iter()
+        .filter(|event| event.event == "step_flood")
+        .count();
     let dropped: u64 = events
         .iter()
         .filter_map(|event| event.properties.get("dropped_events"))
         .filter_map(serde_json::Value::as_u64)
         .sum();
-    assert!(delivered_flood <= 16 + 1, "at most the channel's capacity got through: {delivered_flood}");
-    assert_eq!(delivered_flood as u64 + dropped, 10_000, "every flood event is delivered or counted as dropped");
+    assert!(
+        delivered_flood <= 16 + 1,
+        "at most the channel's capacity got through: {delivered_flood}"
+    );
+    assert_eq!(
+        delivered_flood as u64 + dropped,
+        10_000,
+        "every flood event is delivered or counted as dropped"
+    );
     assert!(events.iter().any(|event| event.event == "step_after"));
 }

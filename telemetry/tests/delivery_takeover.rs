@@ -1,6 +1,7 @@
 //! In one process, with a durable sink of our own: batching by count and by time, and
 //! what a flush does when the sink does not answer in time (the spool takes over, and
 //! a batch delivered after all is taken out of the spool again).
+#![cfg(feature = "enabled")]
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};

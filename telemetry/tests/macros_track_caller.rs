@@ -108,3 +108,40 @@ fn early_exits_are_recorded_once() {
     );
     assert!(success(&found[2]));
 }
+
+/// Leaves through a `return` hidden in a macro, which the in-place rewrite of a
+/// `#[track_caller]` body cannot see.
+macro_rules! bail {
+    ($value:expr) => {
+        return Err($value)
+    };
+}
+
+#[tracked_step]
+#[track_caller]
+fn hidden_exit(fail: bool) -> Result<u32, String> {
+    if fail {
+        bail!("no".to_owned());
+    }
+    Ok(1)
+}
+
+#[test]
+fn an_exit_hidden_in_a_macro_is_recorded_as_an_early_return() {
+    let _serial = start();
+    assert!(hidden_exit(true).is_err());
+    let event = single("step_hidden_exit");
+    assert!(!success(&event));
+    assert_eq!(error_kind(&event).as_deref(), Some("early_return"));
+}
+
+#[test]
+fn a_manual_call_dropped_unfinished_is_an_early_return() {
+    let _serial = start();
+    {
+        let _call = telemetry::step!("manual_unfinished");
+    }
+    let event = single("step_manual_unfinished");
+    assert!(!success(&event));
+    assert_eq!(error_kind(&event).as_deref(), Some("early_return"));
+}

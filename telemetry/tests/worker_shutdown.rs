@@ -1,4 +1,5 @@
 //! Dropping the guard flushes and ends the worker thread; later calls are no-ops.
+#![cfg(feature = "enabled")]
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -13,7 +14,10 @@ struct Recording {
 
 impl Sink for Recording {
     fn send(&mut self, batch: &Batch) -> Result<(), SinkError> {
-        self.events.lock().unwrap().extend(batch.batch.iter().cloned());
+        self.events
+            .lock()
+            .unwrap()
+            .extend(batch.batch.iter().cloned());
         Ok(())
     }
 }
@@ -46,7 +50,12 @@ fn guard_drop_flushes_then_worker_ends() {
     }
     drop(guard);
     assert_eq!(
-        events.lock().unwrap().iter().filter(|event| event.event == "command_work").count(),
+        events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|event| event.event == "command_work")
+            .count(),
         3,
         "the exit flush delivered everything recorded before it"
     );
@@ -57,5 +66,9 @@ fn guard_drop_flushes_then_worker_ends() {
 
     telemetry::command!("late").success();
     telemetry::flush();
-    assert!(events.lock().unwrap().iter().all(|event| event.event != "command_late"));
+    assert!(events
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|event| event.event != "command_late"));
 }

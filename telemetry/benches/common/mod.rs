@@ -58,21 +58,45 @@ pub struct FloorRecord {
 }
 
 /// The floor: two clock reads around the work, a small record, one successful
-/// `try_send` into a bounded crossbeam channel whose receiver is not blocked in `recv`
-/// (it drains between timed chunks, never while a send is timed), so no send wakes
-/// anybody and none finds the channel full.
+/// `try_send` into a bounded crossbeam channel whose receiving thread is not blocked in
+/// `recv` on it. The receiver drains between timed chunks, never while a send is timed,
+/// so no send wakes anybody and none finds the channel full; like the library's worker,
+/// it runs on another thread, so the sender pays for slots the receiver last touched.
 pub struct Floor {
     sender: Sender<FloorRecord>,
-    receiver: Receiver<FloorRecord>,
+    drain: Sender<()>,
+    drained: Receiver<()>,
 }
 
-/// Sends timed between two drains; the channel holds four times as many.
+/// Sends timed between two drains; the channels (the floor's and, in `send_path`, the
+/// library's) hold four times as many.
 pub const CHUNK: u64 = 4096;
 
 impl Floor {
     pub fn new() -> Self {
-        let (sender, receiver) = crossbeam_channel::bounded(4 * CHUNK as usize);
-        Floor { sender, receiver }
+        let (sender, receiver) = crossbeam_channel::bounded::<FloorRecord>(4 * CHUNK as usize);
+        let (drain, drain_requests) = crossbeam_channel::unbounded::<()>();
+        let (drained_tx, drained) = crossbeam_channel::unbounded::<()>();
+        std::thread::Builder::new()
+            .name("floor-receiver".into())
+            .spawn(move || {
+                while drain_requests.recv().is_ok() {
+                    let mut total = 0u64;
+                    while let Ok(record) = receiver.try_recv() {
+                        total = total.wrapping_add(record.elapsed_ns);
+                    }
+                    black_box(total);
+                    if drained_tx.send(()).is_err() {
+                        return;
+                    }
+                }
+            })
+            .expect("spawn the floor's receiver");
+        Floor {
+            sender,
+            drain,
+            drained,
+        }
     }
 
     /// One floor call.
@@ -95,17 +119,18 @@ impl Floor {
         result
     }
 
-    /// Times `iters` floor calls, draining (untimed) after each chunk.
+    /// Times `iters` floor calls; the receiver drains (untimed) after each chunk.
     pub fn measure(&self, iters: u64) -> Duration {
-        chunked(iters, || {
-            black_box(self.call(black_box(1)));
-        }, || {
-            let mut total = 0u64;
-            while let Ok(record) = self.receiver.try_recv() {
-                total = total.wrapping_add(record.elapsed_ns);
-            }
-            black_box(total);
-        })
+        chunked(
+            iters,
+            || {
+                black_box(self.call(black_box(1)));
+            },
+            || {
+                self.drain.send(()).expect("the floor's receiver runs");
+                self.drained.recv().expect("the floor's receiver runs");
+            },
+        )
     }
 }
 

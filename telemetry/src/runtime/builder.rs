@@ -83,7 +83,10 @@ impl EventBuilder {
                 error.insert("kind".into(), Value::String(kind.to_owned()));
             }
             if let Some(message) = record.message {
-                error.insert("message".into(), Value::String(*message));
+                error.insert(
+                    "message".into(),
+                    Value::String(crate::scrub::scrub(&message)),
+                );
             }
             properties.insert("error".into(), Value::Object(error));
         }
@@ -195,8 +198,14 @@ mod tests {
         Category::Command,
         "init",
         &[
-            ArgSpec { name: "source", mode: ArgMode::Hashed },
-            ArgSpec { name: "destination", mode: ArgMode::Recorded },
+            ArgSpec {
+                name: "source",
+                mode: ArgMode::Hashed,
+            },
+            ArgSpec {
+                name: "destination",
+                mode: ArgMode::Recorded,
+            },
         ],
         "minietl",
         "main.rs",
@@ -222,22 +231,36 @@ mod tests {
 
     fn builder() -> EventBuilder {
         let context = Context {
-            library: NameVersion { name: "minietl".into(), version: "1.2.3".into() },
-            telemetry: NameVersion { name: "telemetry".into(), version: "0.1.0".into() },
-            os: NameVersion { name: "linux".into(), version: "...".into() },
+            library: NameVersion {
+                name: "minietl".into(),
+                version: "1.2.3".into(),
+            },
+            telemetry: NameVersion {
+                name: "telemetry".into(),
+                version: "0.1.0".into(),
+            },
+            os: NameVersion {
+                name: "linux".into(),
+                version: "...".into(),
+            },
             arch: "x86_64".into(),
             cpu: 8,
             ci_run: false,
             exec_info: vec!["docker".into()],
             session_id: "<uuid>".into(),
         };
-        let base_system = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_795_309_323_456);
+        let base_system =
+            SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_795_309_323_456);
         EventBuilder::new("<uuid>".into(), context, (Instant::now(), base_system), 42)
     }
 
     fn shape(value: &Value) -> Value {
         match value {
-            Value::Object(map) => Value::Object(map.iter().map(|(key, value)| (key.clone(), shape(value))).collect()),
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(key, value)| (key.clone(), shape(value)))
+                    .collect(),
+            ),
             Value::Array(items) => Value::Array(items.iter().map(shape).collect()),
             Value::String(_) => json!("string"),
             Value::Number(_) => json!("number"),
@@ -263,27 +286,43 @@ mod tests {
             args,
         };
         let event = builder.call(record);
-        let batch = crate::event::Batch { batch: vec![event], sent_at: "2026-11-22T01:02:03.500Z".into() };
+        let batch = crate::event::Batch {
+            batch: vec![event],
+            sent_at: "2026-11-22T01:02:03.500Z".into(),
+        };
         let ours = serde_json::to_value(&batch).unwrap();
         let design: Value = serde_json::from_str(DESIGN_EXAMPLE).unwrap();
-        assert_eq!(shape(&ours), shape(&design), "same fields, same types, nothing more");
+        assert_eq!(
+            shape(&ours),
+            shape(&design),
+            "same fields, same types, nothing more"
+        );
 
         let event = &ours["batch"][0];
         assert_eq!(event["timestamp"], "2026-11-22T01:02:03.456Z");
         assert_eq!(event["context"], design["batch"][0]["context"]);
         assert_eq!(event["properties"]["elapsed"], 0.0123);
         assert_eq!(event["properties"]["args"]["destination"], "duckdb");
-        assert_eq!(event["properties"]["args"]["source"], "AQEBAQEBAQEBAQEBAQEBAQ");
+        assert_eq!(
+            event["properties"]["args"]["source"],
+            "AQEBAQEBAQEBAQEBAQEBAQ"
+        );
         // Field order follows the design, for people reading debug output.
         let keys: Vec<&String> = event["properties"].as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["event_category", "event_name", "elapsed", "success", "args"]);
+        assert_eq!(
+            keys,
+            ["event_category", "event_name", "elapsed", "success", "args"]
+        );
     }
 
     #[test]
     fn failures_steps_and_aggregates() {
         static LOAD: Callsite = Callsite::new(Category::Step, "load", &[], "minietl", "main.rs", 2);
         let mut builder = builder();
-        let command = crate::invocation::CommandContext { callsite: &INIT, invocation: 7 };
+        let command = crate::invocation::CommandContext {
+            callsite: &INIT,
+            invocation: 7,
+        };
         let event = builder.call(Record {
             callsite: &LOAD,
             end: builder.base_instant,

@@ -14,9 +14,9 @@ mod http;
 pub use debug::DebugSink;
 pub use file::FileSink;
 #[cfg(feature = "enabled")]
-pub use http::HttpSink;
-#[cfg(feature = "enabled")]
 pub(crate) use http::tls_problem;
+#[cfg(feature = "enabled")]
+pub use http::HttpSink;
 
 use std::fmt;
 use std::time::Duration;
