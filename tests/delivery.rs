@@ -165,30 +165,6 @@ fn fast_forward(sandbox: &Sandbox) {
     }
 }
 
-/// Segments waiting in the sandbox's spool.
-fn spooled_segments(sandbox: &Sandbox) -> usize {
-    fn count(dir: &Path) -> usize {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return 0;
-        };
-        entries
-            .flatten()
-            .map(|entry| {
-                let path = entry.path();
-                if path.is_dir() {
-                    count(&path)
-                } else {
-                    let in_spool = path
-                        .parent()
-                        .is_some_and(|parent| parent.ends_with("spool"));
-                    usize::from(in_spool && path.extension().is_some_and(|ext| ext == "jsonl"))
-                }
-            })
-            .sum()
-    }
-    count(sandbox.home())
-}
-
 /// Accepted events by session (one session per process), names sorted.
 fn sessions(server: &Server) -> HashMap<String, Vec<String>> {
     let mut sessions: HashMap<String, Vec<String>> = HashMap::new();
@@ -243,11 +219,11 @@ fn recover(server: &Server, sandbox: &Sandbox, reference: &Run, mut runs: usize)
         runs += 1;
         assert_unchanged(reference, &run, false);
         assert_delay_bounded(reference, &run, "recovery run");
-        if spooled_segments(sandbox) == 0 && all_delivered_once(server, runs).is_ok() {
+        if sandbox.spooled_segments() == 0 && all_delivered_once(server, runs).is_ok() {
             break;
         }
     }
-    assert_eq!(spooled_segments(sandbox), 0, "the spool was emptied");
+    assert_eq!(sandbox.spooled_segments(), 0, "the spool was emptied");
     if let Err(problem) = all_delivered_once(server, runs) {
         panic!("{problem}");
     }
@@ -278,7 +254,7 @@ fn healthy_receiver_gets_segment_batches_at_once() {
         "a healthy loopback receiver answers at once: {delay:?}"
     );
     all_delivered_once(&server, 1).unwrap();
-    assert_eq!(spooled_segments(&sandbox), 0);
+    assert_eq!(sandbox.spooled_segments(), 0);
 
     let requests = server.requests();
     assert_eq!(requests.len(), 1, "one batch for one short run");
@@ -306,7 +282,7 @@ fn refused_connections_spool_then_deliver_exactly_once() {
     let (reference, _) = failing_run(&server, &sandbox);
     assert_eq!(server.request_count(), 0);
     assert!(
-        spooled_segments(&sandbox) > 0,
+        sandbox.spooled_segments() > 0,
         "the events wait in the spool"
     );
     recover(&server, &sandbox, &reference, 1);
@@ -324,7 +300,7 @@ fn blackhole_holds_the_exit_only_to_the_bound_and_once_per_window() {
     );
     assert!(server.wait_until(Duration::from_secs(5), |requests| requests.len() == 1));
     assert!(
-        spooled_segments(&sandbox) > 0,
+        sandbox.spooled_segments() > 0,
         "the unanswered batch was spooled"
     );
 
@@ -355,7 +331,7 @@ fn slow_answers_within_the_bound_are_waited_for() {
         "it waited for the answer: {delay:?}"
     );
     all_delivered_once(&server, 1).unwrap();
-    assert_eq!(spooled_segments(&sandbox), 0);
+    assert_eq!(sandbox.spooled_segments(), 0);
 }
 
 #[test]
@@ -427,7 +403,7 @@ fn garbage_answers_are_retried_later() {
     let sandbox = Sandbox::new();
     let (reference, _) = failing_run(&server, &sandbox);
     assert_eq!(server.request_count(), 1);
-    assert!(spooled_segments(&sandbox) > 0);
+    assert!(sandbox.spooled_segments() > 0);
     recover(&server, &sandbox, &reference, 1);
 }
 
@@ -445,7 +421,7 @@ fn gone_stops_this_installation_from_sending() {
         .unwrap_or_default();
     assert!(left > Duration::from_secs(89 * 24 * 3600), "{left:?}");
     assert_eq!(
-        spooled_segments(&sandbox),
+        sandbox.spooled_segments(),
         0,
         "nothing is kept for a retired endpoint"
     );
@@ -459,7 +435,7 @@ fn gone_stops_this_installation_from_sending() {
         assert_delay_bounded(&reference, &run, "after 410");
     }
     assert_eq!(server.request_count(), 1);
-    assert_eq!(spooled_segments(&sandbox), 0);
+    assert_eq!(sandbox.spooled_segments(), 0);
 }
 
 #[test]
@@ -470,7 +446,7 @@ fn other_client_errors_are_dropped_counted_and_never_retried() {
     let (reference, _) = failing_run(&server, &sandbox);
     assert_eq!(server.request_count(), 1);
     assert_eq!(
-        spooled_segments(&sandbox),
+        sandbox.spooled_segments(),
         0,
         "a rejected batch is not kept"
     );
@@ -562,7 +538,7 @@ fn a_resolver_that_never_answers_holds_nothing_past_the_bound() {
     assert_delay_bounded(&reference, &failing, "unanswered DNS");
     assert!(dns.queries() > 0, "the lookup went to the silent resolver");
     assert!(
-        spooled_segments(&sandbox) > 0,
+        sandbox.spooled_segments() > 0,
         "the events wait in the spool"
     );
 

@@ -308,7 +308,7 @@ fn measure(
         for _ in 0..5 {
             fast_forward(sandbox);
             housekeeping(&plain, &server, sandbox, binary);
-            if spooled(sandbox.home()) == 0 {
+            if sandbox.spooled_segments() == 0 {
                 break;
             }
         }
@@ -384,27 +384,6 @@ fn fast_forward(sandbox: &Sandbox) {
         record["retry_at"] = Value::Null;
         let _ = std::fs::write(&path, serde_json::to_vec(&record).unwrap_or_default());
     }
-}
-
-fn spooled(dir: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|entry| {
-            let path = entry.path();
-            if path.is_dir() {
-                spooled(&path)
-            } else {
-                usize::from(
-                    path.parent()
-                        .is_some_and(|parent| parent.ends_with("spool"))
-                        && path.extension().is_some_and(|ext| ext == "jsonl"),
-                )
-            }
-        })
-        .sum()
 }
 
 fn median(times: &[Duration]) -> Duration {

@@ -135,6 +135,30 @@ impl Sandbox {
         command
     }
 
+    /// Batches waiting in a spool anywhere below the sandbox (`spool/*.jsonl`).
+    pub fn spooled_segments(&self) -> usize {
+        fn count(dir: &Path) -> usize {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return 0;
+            };
+            entries
+                .flatten()
+                .map(|entry| {
+                    let path = entry.path();
+                    if path.is_dir() {
+                        count(&path)
+                    } else {
+                        let in_spool = path
+                            .parent()
+                            .is_some_and(|parent| parent.ends_with("spool"));
+                        usize::from(in_spool && path.extension().is_some_and(|ext| ext == "jsonl"))
+                    }
+                })
+                .sum()
+        }
+        count(self.home())
+    }
+
     /// Every file and directory below the sandbox, relative to it, sorted.
     pub fn tree(&self) -> Vec<PathBuf> {
         fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
