@@ -91,8 +91,8 @@ pub struct ArgHasher {
 #[cfg(feature = "enabled")]
 const INLINE_ENCODING: usize = 256;
 
-/// The digest of one argument value: what the hot path calls (from one non-generic
-/// function, so tracked functions carry none of this). The hasher (about 2 KiB with its
+/// The digest of one argument value (the hot path calls [`digest_or_defer`], from one
+/// non-generic function, so tracked functions carry none of this). The hasher (about 2 KiB with its
 /// streaming state, which only long values touch) is built in place here, never moved.
 #[cfg(feature = "enabled")]
 #[inline]
@@ -111,6 +111,41 @@ pub(crate) fn digest(
     hasher.write_prefix(name);
     write(&mut hasher);
     hasher.finish()
+}
+
+/// What the hot path calls for an argument within the budget (built in place like
+/// [`digest`]): the value's encoding (what
+/// follows the domain tag and the name) is offered to `defer`, which keeps it for the
+/// worker to hash when it is short enough (and returns `true`); otherwise, or when the
+/// encoding outgrew the buffer, the digest is computed here and returned.
+#[cfg(feature = "enabled")]
+#[inline]
+pub(crate) fn digest_or_defer(
+    key: &[u8; 32],
+    name: &str,
+    write: &mut dyn FnMut(&mut ArgHasher),
+    defer: &mut dyn FnMut(&[u8]) -> bool,
+) -> Option<[u8; 16]> {
+    let mut hasher = ArgHasher {
+        key: *key,
+        buffer: [0; INLINE_ENCODING],
+        len: 0,
+        stream: None,
+    };
+    hasher.write_prefix(name);
+    let prefix = hasher.len;
+    write(&mut hasher);
+    if hasher.stream.is_none() && defer(&hasher.buffer[prefix..hasher.len]) {
+        return None;
+    }
+    Some(hasher.finish())
+}
+
+/// The digest of a value whose encoding the hot path deferred (see [`digest_or_defer`]):
+/// computed on the worker, byte for byte the same as [`digest`] over the value.
+#[cfg(feature = "enabled")]
+pub(crate) fn digest_encoding(key: &[u8; 32], name: &str, encoding: &[u8]) -> [u8; 16] {
+    digest(key, name, &mut |hasher| hasher.write_raw(encoding))
 }
 
 impl ArgHasher {
@@ -563,6 +598,64 @@ mod tests {
             "vNiFdgTJNrienDXLvKM5bQ"
         );
         assert_eq!(hash_of(&key, "ratio", &0.5f64), "EgXz65YvJEKI6p2TGpoNdw");
+    }
+
+    /// The hot path's deferred form: the encoding kept on the caller's thread and hashed
+    /// on the worker gives the pinned vectors too, deferred or not.
+    fn deferred<T: HashArg + ?Sized>(key: &[u8; 32], name: &str, value: &T, keep: bool) -> String {
+        let mut kept = Vec::new();
+        let digest = digest_or_defer(
+            key,
+            name,
+            &mut |hasher| value.hash_arg(hasher),
+            &mut |bytes| {
+                kept.extend_from_slice(bytes);
+                keep
+            },
+        );
+        match digest {
+            Some(digest) => encode(&digest),
+            None => encode(&digest_encoding(key, name, &kept)),
+        }
+    }
+
+    #[test]
+    fn deferred_hashing_gives_the_fixed_vectors() {
+        let key = vector_key();
+        for keep in [true, false] {
+            assert_eq!(
+                deferred(&key, "source", "s3://bucket/data", keep),
+                "OabFbzWK9WM1bOEvGclYcg"
+            );
+            assert_eq!(
+                deferred(&key, "rows", &-42i32, keep),
+                "_lr6d6odnmKriEYSmOnmOQ"
+            );
+            assert_eq!(
+                deferred(&key, "dry_run", &true, keep),
+                "oa0rNfNcAoinJ2jGL3I7Bg"
+            );
+            assert_eq!(
+                deferred(&key, "tags", &vec!["a", "b"], keep),
+                "mWtqme6Hbz7iFVrD9x3OSQ"
+            );
+            assert_eq!(
+                deferred(&key, "limit", &None::<u32>, keep),
+                "vNiFdgTJNrienDXLvKM5bQ"
+            );
+            assert_eq!(
+                deferred(&key, "ratio", &0.5f64, keep),
+                "EgXz65YvJEKI6p2TGpoNdw"
+            );
+        }
+        for len in [0, 1, 20, 44, 45, 200, 300, 5000] {
+            let value = "v".repeat(len);
+            assert_eq!(
+                deferred(&key, "table", value.as_str(), true),
+                hash_of(&key, "table", value.as_str()),
+                "{len} bytes"
+            );
+        }
     }
 
     /// The implementation matches the documented encoding, byte for byte.

@@ -4,10 +4,19 @@
 //! This is what the macros expand to, and what manual instrumentation uses (see
 //! [`command`](crate::command) and [`step`](crate::step)). On the caller's thread a
 //! call costs one relaxed atomic load when telemetry is off; when it is on, two clock
-//! reads, the hashing of the arguments it sends, and one `try_send` of a fixed-size
+//! reads, the encoding of the arguments it sends, and one `try_send` of a fixed-size
 //! record; beyond the callsite's event budget, two relaxed atomic additions instead of
-//! the hashing and the send. No JSON, no I/O, no lock, and no allocation for a call
+//! the encoding and the send. No JSON, no I/O, no lock, and no allocation for a call
 //! without arguments.
+//!
+//! A hashed argument whose encoding is short (up to 53 bytes: a string of up to 44) is
+//! not hashed here: its encoding, the exact bytes the keyed BLAKE3 would take after the
+//! domain tag and the argument's name, is copied into the record, and the worker hashes
+//! it before it builds the event. That raw encoding lives only in the record, in the
+//! in-memory channel, until then: it is never written anywhere (the spool and the sinks
+//! only ever see built events, which carry the hash) and never leaves the process. A
+//! longer encoding, or one that does not fit beside the call's other arguments, is
+//! hashed on the caller's thread as before. The hash is the same either way.
 
 use std::future::Future;
 use std::mem::ManuallyDrop;
@@ -51,8 +60,9 @@ impl Finish {
 /// - a callsite beyond its event budget (the steady state of a hot step): two clock reads
 ///   and two relaxed atomic additions on the callsite's counters; its arguments are not
 ///   hashed, since an aggregate carries none;
-/// - within the budget: two clock reads, the arguments' hashes, and one `try_send` of a
-///   fixed-size record.
+/// - within the budget: two clock reads, the arguments' encodings (short ones are hashed
+///   later, by the worker; see the module docs), and one `try_send` of a fixed-size
+///   record.
 #[must_use = "a call guard records when it is finished or dropped"]
 pub struct CallGuard {
     /// `None` once recorded (or when telemetry is off). Dropped by hand, in `Drop` and
@@ -142,7 +152,8 @@ impl CallGuard {
     }
 
     /// Hashes the argument at `index` of the callsite's argument list (keyed, one-way),
-    /// unless the call is beyond its callsite's event budget.
+    /// unless the call is beyond its callsite's event budget. A short encoding is kept in
+    /// the record and hashed by the worker (see the module docs).
     ///
     /// Only a check is inlined into the tracked function; the hashing is out of line, so
     /// that a function with arguments costs no more than one without while telemetry is
@@ -164,8 +175,16 @@ impl CallGuard {
         };
         debug_assert_eq!(spec.mode, ArgMode::Hashed);
         if let Some(key) = runtime::hash_key() {
-            let digest = crate::hash::digest(key, spec.name, write);
-            active.args.push(index, ArgValue::Hash(digest));
+            // A short encoding is kept in the record and hashed by the worker (it never
+            // leaves the process unhashed); a longer one is hashed here.
+            let later = active.callsite.args().len() - index - 1;
+            let args = &mut active.args;
+            let digest = crate::hash::digest_or_defer(key, spec.name, write, &mut |encoding| {
+                args.push_encoding(index, encoding, later)
+            });
+            if let Some(digest) = digest {
+                args.push(index, ArgValue::Hash(digest));
+            }
         }
     }
 

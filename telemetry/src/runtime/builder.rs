@@ -169,6 +169,13 @@ fn args(callsite: &Callsite, record: &Record) -> Map<String, Value> {
         let value = match value {
             ArgValueRef::Hash(digest) => Value::String(hash::encode(digest)),
             ArgValueRef::Json(json) => json.clone(),
+            // Deferred by the hot path: hashed here, before anything is built from it.
+            ArgValueRef::Encoding(encoding) => match super::hash_key() {
+                Some(key) => Value::String(hash::encode(&hash::digest_encoding(
+                    key, spec.name, encoding,
+                ))),
+                None => continue,
+            },
         };
         args.insert(spec.name.to_owned(), value);
     }
