@@ -181,7 +181,9 @@ impl Config {
         self
     }
 
-    /// Replaces the first-run notice printed on stderr.
+    /// Replaces the first-run notice printed on stderr. It should say what is collected
+    /// and how to opt out. An empty text prints nothing (the notice still counts as shown):
+    /// only do that if the host informs its users another way.
     ///
     /// ```
     /// let config = telemetry::Config::new("app", "1.0")
