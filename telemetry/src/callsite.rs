@@ -152,8 +152,14 @@ impl std::fmt::Debug for Callsite {
 /// the steady state of a hot step dirties nothing else.
 pub(crate) struct Counters {
     /// Calls that were given one of the budget's events so far in this process. Stops
-    /// growing at the budget (give or take a racing thread or two).
+    /// growing at the budget, give or take racing threads: it is counted with a plain
+    /// load and store, not a locked addition, so racing callers may be sent beyond the
+    /// budget; the worker, counting in `emitted`, folds those (see
+    /// [`admit_event`](Counters::admit_event)).
     pub(crate) calls: AtomicU64,
+    /// Calls the worker built an event of: never more than the budget. Written by the
+    /// worker only.
+    pub(crate) emitted: AtomicU64,
     pub(crate) folded: AtomicU64,
     pub(crate) failures: AtomicU64,
     pub(crate) total_ns: AtomicU64,
@@ -170,6 +176,7 @@ impl Counters {
     const fn new() -> Self {
         Counters {
             calls: AtomicU64::new(0),
+            emitted: AtomicU64::new(0),
             folded: AtomicU64::new(0),
             failures: AtomicU64::new(0),
             total_ns: AtomicU64::new(0),
@@ -191,12 +198,35 @@ impl Counters {
     }
 
     /// Takes one of the budget's events for a call that is ending: `true` if the call is
-    /// to be sent as its own event, `false` if it is to be folded. Once the budget is
-    /// spent this is a plain load: the counter is not written again.
+    /// to be sent to the worker, `false` if it is to be folded. Once the budget is spent
+    /// this is a plain load: the counter is not written again.
+    ///
+    /// A load and a store rather than a locked addition (the one locked instruction a
+    /// sent call would otherwise add to the channel's): two threads racing here may both
+    /// send, and the count may even lose an update, so a few calls beyond the budget can
+    /// reach the worker. The worker admits exactly the budget
+    /// ([`admit_event`](Counters::admit_event)) and folds the others, so every call is
+    /// still counted once and no more than the budget's events are built.
     #[cfg(feature = "enabled")]
     #[inline]
     pub(crate) fn claim_event(&self, budget: u32) -> bool {
-        !self.over_budget(budget) && self.calls.fetch_add(1, Ordering::Relaxed) < u64::from(budget)
+        let calls = self.calls.load(Ordering::Relaxed);
+        if calls >= u64::from(budget) {
+            return false;
+        }
+        self.calls.store(calls + 1, Ordering::Relaxed);
+        true
+    }
+
+    /// On the worker, for a call sent to it: `true` if it becomes its own event (one of
+    /// the budget's), `false` if the budget was already spent and it is to be folded.
+    #[cfg(feature = "enabled")]
+    pub(crate) fn admit_event(&self, budget: u32) -> bool {
+        self.emitted
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |emitted| {
+                (emitted < u64::from(budget)).then_some(emitted + 1)
+            })
+            .is_ok()
     }
 
     /// Folds one call into the aggregate.
@@ -315,4 +345,24 @@ pub(crate) fn folding() -> impl Iterator<Item = &'static Callsite> {
 fn pointer_to_static(pointer: *mut Callsite) -> Option<&'static Callsite> {
     // SAFETY: see `folding`: only `&'static Callsite` values are stored, never freed.
     unsafe { pointer.cast_const().as_ref() }
+}
+
+#[cfg(all(test, feature = "enabled"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callers_may_overshoot_the_budget_but_the_worker_admits_exactly_it() {
+        let counters = Counters::new();
+        assert!(counters.claim_event(2));
+        assert!(counters.claim_event(2));
+        assert!(!counters.claim_event(2));
+        assert!(counters.over_budget(2));
+        // A racing caller's stale store: the count lost updates, a third call is sent.
+        counters.calls.store(1, Ordering::Relaxed);
+        assert!(counters.claim_event(2));
+        let admitted: Vec<bool> = (0..3).map(|_| counters.admit_event(2)).collect();
+        assert_eq!(admitted, [true, true, false]);
+        assert!(!counters.admit_event(2));
+    }
 }

@@ -9,7 +9,7 @@
 //! the encoding and the send. No JSON, no I/O, no lock, and no allocation for a call
 //! without arguments.
 //!
-//! A hashed argument whose encoding is short (up to 53 bytes: a string of up to 44) is
+//! A hashed argument whose encoding is short (up to 45 bytes: a string of up to 36) is
 //! not hashed here: its encoding, the exact bytes the keyed BLAKE3 would take after the
 //! domain tag and the argument's name, is copied into the record, and the worker hashes
 //! it before it builds the event. That raw encoding lives only in the record, in the
@@ -27,7 +27,7 @@ use std::time::Instant;
 use crate::callsite::{ArgMode, Callsite, Category};
 use crate::hash::{ArgHasher, HashArg};
 use crate::invocation::{self, CommandContext};
-use crate::runtime::{self, ArgValue, Message, Record};
+use crate::runtime::{self, ArgValue, Record};
 
 /// The outcome of a tracked call, as decided by [`Outcome`](crate::Outcome).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -241,20 +241,21 @@ impl CallGuard {
         if !active.folding && counters.claim_event(runtime::budget()) {
             let message = if !outcome.success && runtime::wants_error_messages() {
                 // Scrubbed on the worker: the caller's thread only takes the text.
-                message().map(Box::new)
+                message()
             } else {
                 None
             };
-            runtime::send(Message::Call(Record {
-                callsite: active.callsite,
-                end,
-                elapsed_ns,
-                success: outcome.success,
-                error_kind: outcome.error_kind,
-                message,
-                command: active.context,
-                args: active.args.take(),
-            }));
+            let end_ns = runtime::nanos_since_base(end);
+            runtime::send_call(|| {
+                Record::new(
+                    active.callsite,
+                    end_ns,
+                    elapsed_ns,
+                    (outcome.success, outcome.error_kind, message),
+                    active.context,
+                    active.args.take(),
+                )
+            });
         } else {
             let invocation = active.context.map_or(0, |context| context.invocation);
             counters.fold(elapsed_ns, outcome.success, invocation);

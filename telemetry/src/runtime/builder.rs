@@ -14,9 +14,9 @@ use crate::hash;
 pub(crate) struct EventBuilder {
     anonymous_id: String,
     context: Context,
-    /// A wall-clock time and the monotonic instant taken with it, so a record's end
-    /// `Instant` becomes a timestamp without a clock read on the caller's thread.
-    base_instant: Instant,
+    /// The wall-clock time taken with the runtime's base instant, so a record's end
+    /// (nanoseconds since that instant) becomes a timestamp without a clock read on the
+    /// caller's thread.
     base_system: SystemTime,
     /// Random bits of this process, combined with invocation numbers into ids.
     session_seed: u64,
@@ -34,7 +34,6 @@ impl EventBuilder {
         EventBuilder {
             anonymous_id,
             context,
-            base_instant: base.0,
             base_system: base.1,
             session_seed,
             commands: HashMap::new(),
@@ -53,11 +52,10 @@ impl EventBuilder {
         }
     }
 
-    fn wall_time(&self, instant: Instant) -> SystemTime {
-        match instant.checked_duration_since(self.base_instant) {
-            Some(after) => self.base_system + after,
-            None => self.base_system - self.base_instant.duration_since(instant),
-        }
+    /// The wall-clock time of a record's end, given in nanoseconds since the base
+    /// instant (the runtime counts from the same one).
+    fn wall_time(&self, end_ns: u64) -> SystemTime {
+        self.base_system + std::time::Duration::from_nanos(end_ns)
     }
 
     /// The wire form of an invocation id: a UUID (version 8) made of this process's
@@ -75,17 +73,17 @@ impl EventBuilder {
         let callsite = record.callsite;
         let mut properties = base_properties(callsite);
         properties.insert("elapsed".into(), seconds(record.elapsed_ns));
-        properties.insert("success".into(), Value::Bool(record.success));
+        properties.insert("success".into(), Value::Bool(record.success()));
         properties.insert("args".into(), Value::Object(args(callsite, &record)));
-        if !record.success {
+        if !record.success() {
             let mut error = Map::new();
-            if let Some(kind) = record.error_kind {
+            if let Some(kind) = record.error_kind() {
                 error.insert("kind".into(), Value::String(kind.to_owned()));
             }
-            if let Some(message) = record.message {
+            if let Some(message) = record.cold.as_ref().and_then(|cold| cold.message.as_ref()) {
                 error.insert(
                     "message".into(),
-                    Value::String(crate::scrub::scrub(&message)),
+                    Value::String(crate::scrub::scrub(message)),
                 );
             }
             properties.insert("error".into(), Value::Object(error));
@@ -105,7 +103,22 @@ impl EventBuilder {
             );
         }
         let name = event_name(callsite);
-        self.event(name, self.wall_time(record.end), properties)
+        self.event(name, self.wall_time(record.end_ns), properties)
+    }
+
+    /// Folds a sent call the budget has no room for into its callsite's aggregate.
+    pub(crate) fn fold(&mut self, record: &Record) {
+        let invocation = match record.command {
+            Some(command) => {
+                self.commands
+                    .insert(command.invocation, command.callsite.name());
+                command.invocation
+            }
+            None => 0,
+        };
+        let counters = record.callsite.counters();
+        counters.fold(record.elapsed_ns, record.success(), invocation);
+        crate::callsite::list_folding(record.callsite);
     }
 
     /// Calls of `callsite` folded since the last aggregate.
@@ -162,7 +175,7 @@ fn event_name(callsite: &Callsite) -> String {
 fn args(callsite: &Callsite, record: &Record) -> Map<String, Value> {
     let specs = callsite.args();
     let mut args = Map::new();
-    for (index, value) in record.args.iter() {
+    for (index, value) in record.args() {
         let Some(spec) = specs.get(index) else {
             continue;
         };
@@ -282,16 +295,7 @@ mod tests {
         let mut args = ArgSlots::new();
         args.push(0, ArgValue::Hash([1; 16]));
         args.push(1, ArgValue::Json(Box::new(json!("duckdb"))));
-        let record = Record {
-            callsite: &INIT,
-            end: builder.base_instant,
-            elapsed_ns: 12_300_000,
-            success: true,
-            error_kind: None,
-            message: None,
-            command: None,
-            args,
-        };
+        let record = Record::new(&INIT, 0, 12_300_000, (true, None, None), None, args);
         let event = builder.call(record);
         let batch = crate::event::Batch {
             batch: vec![event],
@@ -330,16 +334,14 @@ mod tests {
             callsite: &INIT,
             invocation: 7,
         };
-        let event = builder.call(Record {
-            callsite: &LOAD,
-            end: builder.base_instant,
-            elapsed_ns: 1_000,
-            success: false,
-            error_kind: Some("std::io::Error"),
-            message: None,
-            command: Some(command),
-            args: ArgSlots::new(),
-        });
+        let event = builder.call(Record::new(
+            &LOAD,
+            0,
+            1_000,
+            (false, Some("std::io::Error"), None),
+            Some(command),
+            ArgSlots::new(),
+        ));
         assert_eq!(event.event, "step_load");
         assert_eq!(event.properties["success"], false);
         assert_eq!(event.properties["error"], json!({"kind": "std::io::Error"}));

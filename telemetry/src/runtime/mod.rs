@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 pub(crate) use delivery::Delivery;
+use record::Envelope;
 pub(crate) use record::{ArgSlots, ArgValue, CustomEvent, Message, Record};
 pub(crate) use worker::{Worker, WorkerSettings};
 
@@ -29,7 +30,9 @@ static DROPPED: AtomicU64 = AtomicU64::new(0);
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 
 pub(crate) struct Runtime {
-    sender: Sender<Message>,
+    sender: Sender<Envelope>,
+    /// The instant a record's end is counted from (the worker's builder has the same).
+    base: Instant,
     hash_key: [u8; 32],
     error_messages: bool,
     budget: u32,
@@ -66,13 +69,46 @@ pub(crate) fn wants_error_messages() -> bool {
     runtime().is_some_and(|runtime| runtime.error_messages)
 }
 
+/// Nanoseconds from the runtime's base instant to `instant` (0 before it, or without a
+/// runtime).
+#[inline]
+pub(crate) fn nanos_since_base(instant: Instant) -> u64 {
+    runtime().map_or(0, |runtime| {
+        u64::try_from(instant.saturating_duration_since(runtime.base).as_nanos())
+            .unwrap_or(u64::MAX)
+    })
+}
+
 /// Hands a message to the worker without ever blocking: a full channel drops and counts.
 #[inline(always)]
 pub(crate) fn send(message: Message) {
+    match message {
+        Message::Custom(custom) => send_envelope(Envelope::Custom(Box::new(custom))),
+    }
+}
+
+/// [`send`] for a finished call, the hot path's. The record is made only once the
+/// runtime is known, so that it is built right where the channel takes it from rather
+/// than built, then moved (a copy whose loads would wait for the stores just made).
+#[inline(always)]
+pub(crate) fn send_call(record: impl FnOnce() -> Record) {
     let Some(runtime) = runtime() else {
         return;
     };
-    match runtime.sender.try_send(message) {
+    deliver(runtime, runtime.sender.try_send(Envelope::Call(record())));
+}
+
+#[inline(always)]
+fn send_envelope(envelope: Envelope) {
+    let Some(runtime) = runtime() else {
+        return;
+    };
+    deliver(runtime, runtime.sender.try_send(envelope));
+}
+
+#[inline(always)]
+fn deliver(runtime: &Runtime, sent: Result<(), TrySendError<Envelope>>) {
+    match sent {
         Ok(()) => {
             if runtime.sender.len() >= runtime.wake_threshold {
                 runtime.worker.wake();
@@ -105,13 +141,14 @@ pub(crate) fn start(start: Start) -> bool {
         return false;
     }
     let capacity = start.channel_capacity.max(16);
-    let (sender, receiver): (Sender<Message>, Receiver<Message>) =
+    let (sender, receiver): (Sender<Envelope>, Receiver<Envelope>) =
         crossbeam_channel::bounded(capacity);
     let mut installed = false;
     RUNTIME.get_or_init(|| {
         installed = true;
         Runtime {
             sender,
+            base: start.worker.base.0,
             hash_key: start.hash_key,
             error_messages: start.error_messages,
             budget: start.budget,

@@ -5,34 +5,104 @@
 //! [`ArgSlots`]): the worker hashes it first thing when it builds the event, so the raw
 //! bytes exist only in this in-memory channel and never reach the spool or a sink.
 
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
 use crate::callsite::Callsite;
 use crate::invocation::CommandContext;
 
-/// One message from a caller to the worker.
+/// One message from a caller to the runtime (see [`send`](super::send); a finished call
+/// goes through [`send_call`](super::send_call)).
 pub(crate) enum Message {
-    /// A finished call of a tracked function.
-    Call(Record),
     /// An event sent with [`track`](crate::track).
     Custom(CustomEvent),
 }
 
-/// A finished call of a tracked function.
+/// What travels through the channel: a [`Message`] with the rare, large custom event
+/// boxed, so that a slot is as small as a call's record (96 bytes).
+pub(crate) enum Envelope {
+    Call(Record),
+    Custom(Box<CustomEvent>),
+}
+
+/// A finished call of a tracked function: 96 bytes, of which 47 inline argument bytes.
+/// What most calls do not have (a failure, its kind and message, spilled argument
+/// values) is in one boxed [`Cold`] part, `None` for a successful call whose arguments
+/// fit: no field of a common call is narrower than eight bytes but the inline arguments,
+/// which are copied whole, so the record's copies forward from store to load.
 pub(crate) struct Record {
     pub(crate) callsite: &'static Callsite,
-    pub(crate) end: Instant,
+    /// When the call ended, in nanoseconds since the runtime's base instant (the one the
+    /// worker's event builder turns into wall-clock time).
+    pub(crate) end_ns: u64,
     pub(crate) elapsed_ns: u64,
-    pub(crate) success: bool,
-    pub(crate) error_kind: Option<&'static str>,
-    /// The error message, when the host opted in and the call failed; the worker scrubs
-    /// it before it goes anywhere. Boxed:
-    /// one pointer in every record instead of a `String`'s three words.
-    #[allow(clippy::box_collection)]
-    pub(crate) message: Option<Box<String>>,
     /// For a command its own context; for a step its command's.
     pub(crate) command: Option<CommandContext>,
-    pub(crate) args: ArgSlots,
+    /// Present for a failed call, or one with spilled arguments.
+    pub(crate) cold: Option<Box<Cold>>,
+    pub(crate) args: InlineArgs,
+}
+
+/// The rare parts of a [`Record`].
+#[derive(Default)]
+pub(crate) struct Cold {
+    pub(crate) failed: bool,
+    pub(crate) error_kind: Option<&'static str>,
+    /// The error message, when the host opted in and the call failed; the worker scrubs
+    /// it before it goes anywhere.
+    pub(crate) message: Option<String>,
+    /// Argument values that did not fit inline: recorded values, and digests beyond the
+    /// inline bytes.
+    pub(crate) spill: Vec<(u8, ArgValue)>,
+}
+
+impl Record {
+    /// A record of a call; the rare parts are boxed only when present.
+    #[inline(always)]
+    pub(crate) fn new(
+        callsite: &'static Callsite,
+        end_ns: u64,
+        elapsed_ns: u64,
+        finish: (bool, Option<&'static str>, Option<String>),
+        command: Option<CommandContext>,
+        args: ArgSlots,
+    ) -> Self {
+        let (success, error_kind, message) = finish;
+        let ArgSlots { inline, spill } = args;
+        let cold = if !success || message.is_some() || spill.is_some() {
+            Some(Box::new(Cold {
+                failed: !success,
+                error_kind,
+                message,
+                spill: spill.map(|spill| *spill).unwrap_or_default(),
+            }))
+        } else {
+            None
+        };
+        Record {
+            callsite,
+            end_ns,
+            elapsed_ns,
+            command,
+            cold,
+            args: inline,
+        }
+    }
+
+    /// Whether the call succeeded.
+    pub(crate) fn success(&self) -> bool {
+        self.cold.as_ref().is_none_or(|cold| !cold.failed)
+    }
+
+    /// The failure's kind, if any.
+    pub(crate) fn error_kind(&self) -> Option<&'static str> {
+        self.cold.as_ref().and_then(|cold| cold.error_kind)
+    }
+
+    /// Every argument value with its index: the inline ones, then the spilled ones.
+    pub(crate) fn args(&self) -> impl Iterator<Item = (usize, ArgValueRef<'_>)> {
+        let spill = self.cold.as_ref().map_or(&[][..], |cold| &cold.spill[..]);
+        self.args.iter().chain(spilled(spill))
+    }
 }
 
 /// A custom event: already JSON, since it comes from a cold path.
@@ -48,18 +118,19 @@ pub(crate) enum ArgValue {
     Json(Box<serde_json::Value>),
 }
 
-/// Bytes of inline argument storage in a record: room for three digests, or for the
-/// encoding of one short value (a string of up to 44 bytes) and a digest.
-const INLINE_BYTES: usize = 55;
+/// Bytes of inline argument storage in a record: room for two digests, or for the
+/// encoding of one short value (a string of up to 36 bytes).
+const INLINE_BYTES: usize = 47;
 /// Each inline entry starts with the argument's index and a byte holding its length,
 /// with [`ENCODING`] set for a value's encoding (a digest is 16 bytes without it).
 const HEADER: usize = 2;
 const ENCODING: u8 = 0x80;
 const DIGEST_LEN: usize = 16;
 
-/// The argument values of one call. Digests, and the encodings of short values whose
-/// keyed hash is left to the worker, live inline, so the common case allocates nothing;
-/// recorded values and what does not fit go to a spill vector.
+/// The argument values of one call, as the call collects them. Digests, and the
+/// encodings of short values whose keyed hash is left to the worker, live inline (and
+/// travel in the record), so the common case allocates nothing; recorded values and what
+/// does not fit go to a spill vector (which travels in the record's boxed cold part).
 ///
 /// An encoding held here is the exact byte string `ArgHasher` feeds BLAKE3 after the
 /// domain tag and the argument's name (see [`hash`](crate::hash)): the raw value, so it
@@ -67,14 +138,55 @@ const DIGEST_LEN: usize = 16;
 /// the event (`builder::args`); the spool and the sinks only ever see built events.
 ///
 /// The spill vector is boxed: a null pointer when unused, so that dropping the slots of
-/// a call without recorded values is a single inlined check (and the record that
-/// carries them through the channel is 16 bytes smaller).
+/// a call without recorded values is a single inlined check.
 pub(crate) struct ArgSlots {
-    /// Entries back to back: index, length (with [`ENCODING`] for an encoding), bytes.
-    inline: [u8; INLINE_BYTES],
-    used: u8,
+    inline: InlineArgs,
     #[allow(clippy::box_collection)]
     spill: Option<Box<Vec<(u8, ArgValue)>>>,
+}
+
+/// The inline part of [`ArgSlots`]: entries back to back (index, length with
+/// [`ENCODING`] for an encoding, bytes).
+#[derive(Clone, Copy)]
+pub(crate) struct InlineArgs {
+    bytes: [u8; INLINE_BYTES],
+    used: u8,
+}
+
+impl InlineArgs {
+    const fn new() -> Self {
+        InlineArgs {
+            bytes: [0; INLINE_BYTES],
+            used: 0,
+        }
+    }
+
+    /// Every inline value with its argument index.
+    fn iter(&self) -> impl Iterator<Item = (usize, ArgValueRef<'_>)> {
+        let mut inline = &self.bytes[..usize::from(self.used)];
+        std::iter::from_fn(move || {
+            let (&[index, tag], rest) = inline.split_first_chunk::<HEADER>()?;
+            let len = usize::from(tag & !ENCODING);
+            let (bytes, rest) = rest.split_at_checked(len)?;
+            inline = rest;
+            let value = if tag & ENCODING != 0 {
+                ArgValueRef::Encoding(bytes)
+            } else {
+                ArgValueRef::Hash(bytes.first_chunk::<DIGEST_LEN>()?)
+            };
+            Some((usize::from(index), value))
+        })
+    }
+}
+
+fn spilled(spill: &[(u8, ArgValue)]) -> impl Iterator<Item = (usize, ArgValueRef<'_>)> {
+    spill.iter().map(|(index, value)| {
+        let value = match value {
+            ArgValue::Hash(digest) => ArgValueRef::Hash(digest),
+            ArgValue::Json(json) => ArgValueRef::Json(json),
+        };
+        (usize::from(*index), value)
+    })
 }
 
 impl Default for ArgSlots {
@@ -87,8 +199,7 @@ impl ArgSlots {
     #[inline]
     pub(crate) fn new() -> Self {
         ArgSlots {
-            inline: [0; INLINE_BYTES],
-            used: 0,
+            inline: InlineArgs::new(),
             spill: None,
         }
     }
@@ -97,9 +208,12 @@ impl ArgSlots {
     /// copied, not cleared: `used` is what says which are set).
     #[inline]
     pub(crate) fn take(&mut self) -> ArgSlots {
+        // Without arguments (the common case) nothing is read: a record gets fresh,
+        // empty slots. Otherwise copied whole, then emptied.
+        let inline = self.inline;
+        self.inline.used = 0;
         ArgSlots {
-            inline: self.inline,
-            used: std::mem::replace(&mut self.used, 0),
+            inline,
             spill: self.spill.take(),
         }
     }
@@ -107,16 +221,17 @@ impl ArgSlots {
     /// Appends an inline entry if it fits.
     #[inline]
     fn push_inline(&mut self, index: u8, tag: u8, bytes: &[u8]) -> bool {
-        let start = usize::from(self.used);
+        let inline = &mut self.inline;
+        let start = usize::from(inline.used);
         let end = start + HEADER + bytes.len();
         if end > INLINE_BYTES {
             return false;
         }
         // `bytes` is at most INLINE_BYTES long here, so its length fits the 7 bits.
-        self.inline[start] = index;
-        self.inline[start + 1] = tag | bytes.len() as u8;
-        self.inline[start + HEADER..end].copy_from_slice(bytes);
-        self.used = end as u8;
+        inline.bytes[start] = index;
+        inline.bytes[start + 1] = tag | bytes.len() as u8;
+        inline.bytes[start + HEADER..end].copy_from_slice(bytes);
+        inline.used = end as u8;
         true
     }
 
@@ -136,7 +251,7 @@ impl ArgSlots {
     #[inline]
     pub(crate) fn push_encoding(&mut self, index: usize, encoding: &[u8], later: usize) -> bool {
         let reserve = later.saturating_mul(HEADER + DIGEST_LEN);
-        if usize::from(self.used) + HEADER + encoding.len() + reserve > INLINE_BYTES {
+        if usize::from(self.inline.used) + HEADER + encoding.len() + reserve > INLINE_BYTES {
             return false;
         }
         match u8::try_from(index) {
@@ -146,32 +261,10 @@ impl ArgSlots {
     }
 
     /// Every stored value with its argument index.
+    #[cfg(test)]
     pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, ArgValueRef<'_>)> {
-        let mut inline = &self.inline[..usize::from(self.used)];
-        let inline = std::iter::from_fn(move || {
-            let (&[index, tag], rest) = inline.split_first_chunk::<HEADER>()?;
-            let len = usize::from(tag & !ENCODING);
-            let (bytes, rest) = rest.split_at_checked(len)?;
-            inline = rest;
-            let value = if tag & ENCODING != 0 {
-                ArgValueRef::Encoding(bytes)
-            } else {
-                ArgValueRef::Hash(bytes.first_chunk::<DIGEST_LEN>()?)
-            };
-            Some((usize::from(index), value))
-        });
-        let spilled = self
-            .spill
-            .iter()
-            .flat_map(|spill| spill.iter())
-            .map(|(index, value)| {
-                let value = match value {
-                    ArgValue::Hash(digest) => ArgValueRef::Hash(digest),
-                    ArgValue::Json(json) => ArgValueRef::Json(json),
-                };
-                (usize::from(*index), value)
-            });
-        inline.chain(spilled)
+        let spill = self.spill.as_deref().map_or(&[][..], |spill| &spill[..]);
+        self.inline.iter().chain(spilled(spill))
     }
 }
 
@@ -192,11 +285,12 @@ mod tests {
         let mut slots = ArgSlots::new();
         assert!(slots.push_encoding(0, b"s-encoded", 0));
         slots.push(1, ArgValue::Hash([7; 16]));
-        slots.push(2, ArgValue::Hash([8; 16]));
-        // 11 + 18 + 18 = 47 bytes used: a third digest spills, so does a long encoding.
-        slots.push(3, ArgValue::Hash([9; 16]));
+        // 11 + 18 = 29 bytes used: a long encoding does not fit, a short one does.
         assert!(!slots.push_encoding(4, &[1; 20], 0));
         assert!(slots.push_encoding(5, b"x", 0));
+        // 32 used: a digest no longer fits, it spills.
+        slots.push(2, ArgValue::Hash([8; 16]));
+        slots.push(3, ArgValue::Hash([9; 16]));
         let got: Vec<String> = slots
             .iter()
             .map(|(index, value)| match value {
@@ -207,29 +301,38 @@ mod tests {
                 ArgValueRef::Json(_) => format!("{index}:j"),
             })
             .collect();
-        assert_eq!(got, ["0:es-encoded", "1:h7", "2:h8", "5:ex", "3:h9"]);
+        assert_eq!(got, ["0:es-encoded", "1:h7", "5:ex", "2:h8", "3:h9"]);
         let taken = slots.take();
         assert_eq!(taken.iter().count(), 5);
         assert_eq!(slots.iter().count(), 0);
     }
 
     #[test]
-    fn three_digests_stay_inline() {
+    fn two_digests_stay_inline() {
         let mut slots = ArgSlots::new();
-        for index in 0..3 {
+        for index in 0..2 {
             slots.push(index, ArgValue::Hash([index as u8; 16]));
         }
         assert!(slots.spill.is_none());
-        assert_eq!(slots.iter().count(), 3);
+        assert_eq!(slots.iter().count(), 2);
     }
 
     #[test]
     fn an_encoding_leaves_room_for_the_digests_of_later_arguments() {
         let mut slots = ArgSlots::new();
-        // 2 + 29 bytes, and two digests of 18 after it, would not fit in 55.
-        assert!(!slots.push_encoding(0, &[0; 29], 2));
-        assert!(slots.push_encoding(0, &[0; 29], 1));
+        // 2 + 29 bytes, and a digest of 18 after it, would not fit in 47.
+        assert!(!slots.push_encoding(0, &[0; 29], 1));
+        assert!(slots.push_encoding(0, &[0; 26], 1));
         slots.push(1, ArgValue::Hash([1; 16]));
         assert!(slots.spill.is_none());
+    }
+
+    #[test]
+    fn a_channel_slot_holds_a_small_record() {
+        assert!(std::mem::size_of::<Record>() <= 96);
+        assert_eq!(
+            std::mem::size_of::<Envelope>(),
+            std::mem::size_of::<Record>()
+        );
     }
 }

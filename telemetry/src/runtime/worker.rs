@@ -29,7 +29,7 @@ use crossbeam_channel::Receiver;
 use super::breaker::Breaker;
 use super::builder::EventBuilder;
 use super::delivery::{Delivery, Route, Sent};
-use super::record::Message;
+use super::record::Envelope;
 use super::spool::Spool;
 use crate::event::{Batch, Event};
 
@@ -69,7 +69,7 @@ struct Shared {
     control: Mutex<Control>,
     changed: Condvar,
     core: Mutex<Core>,
-    receiver: Receiver<Message>,
+    receiver: Receiver<Envelope>,
     spool: Option<Arc<Spool>>,
     breaker: Arc<Breaker>,
     batch_size: usize,
@@ -143,12 +143,20 @@ impl Core {
     }
 
     /// Takes every message queued right now, without waiting for more.
-    fn drain(&mut self, receiver: &Receiver<Message>) {
+    fn drain(&mut self, receiver: &Receiver<Envelope>) {
         while let Ok(message) = receiver.try_recv() {
             let builder = self.builder();
             let event = match message {
-                Message::Call(record) => builder.call(record),
-                Message::Custom(custom) => builder.custom(custom),
+                Envelope::Call(record) => {
+                    // The callers' budget count is approximate (see `claim_event`): the
+                    // worker's is exact, and folds what the budget has no room for.
+                    if !record.callsite.counters().admit_event(super::budget()) {
+                        builder.fold(&record);
+                        continue;
+                    }
+                    builder.call(record)
+                }
+                Envelope::Custom(custom) => builder.custom(*custom),
             };
             self.pending.push(event);
         }
@@ -200,7 +208,7 @@ impl Drop for EndedOnDrop<'_> {
 impl Worker {
     /// Starts the worker thread. If the thread cannot be started, nothing is sent, and
     /// at exit the flushing thread spools what was recorded (durable sinks).
-    pub(crate) fn spawn(receiver: Receiver<Message>, settings: WorkerSettings) -> Worker {
+    pub(crate) fn spawn(receiver: Receiver<Envelope>, settings: WorkerSettings) -> Worker {
         let WorkerSettings {
             app_name,
             app_version,
