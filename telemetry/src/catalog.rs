@@ -167,16 +167,7 @@ impl Catalog {
     /// assert!(page.starts_with("# What minietl collects"));
     /// ```
     pub fn to_markdown(&self, app: &str) -> String {
-        let prefix: String = app
-            .chars()
-            .map(|character| {
-                if character.is_ascii_alphanumeric() {
-                    character.to_ascii_uppercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let prefix = crate::config::env_prefix(app);
         let mut out = String::new();
         let _ = writeln!(out, "# What {app} collects\n");
         let _ = writeln!(

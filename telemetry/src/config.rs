@@ -237,16 +237,7 @@ impl Config {
     /// assert_eq!(telemetry::Config::new("mini-etl", "1").env_prefix(), "MINI_ETL");
     /// ```
     pub fn env_prefix(&self) -> String {
-        self.app_name
-            .chars()
-            .map(|character| {
-                if character.is_ascii_alphanumeric() {
-                    character.to_ascii_uppercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect()
+        env_prefix(&self.app_name)
     }
 }
 
@@ -263,4 +254,18 @@ impl fmt::Debug for Config {
             .field("state_dir", &self.state_dir)
             .finish_non_exhaustive()
     }
+}
+
+/// `mini-etl` becomes `MINI_ETL`: see [`Config::env_prefix`].
+pub(crate) fn env_prefix(app_name: &str) -> String {
+    app_name
+        .chars()
+        .map(|character| {
+            if character.is_ascii_alphanumeric() {
+                character.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }

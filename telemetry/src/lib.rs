@@ -121,6 +121,8 @@ mod invocation;
 #[cfg(feature = "enabled")]
 mod notice;
 #[cfg(feature = "enabled")]
+mod owner_only;
+#[cfg(feature = "enabled")]
 mod recorder;
 #[cfg(feature = "enabled")]
 mod runtime;

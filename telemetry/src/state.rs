@@ -285,14 +285,12 @@ struct Lock {
 
 impl Lock {
     fn acquire(dir: &Path, wait: Duration) -> io::Result<Lock> {
-        let mut options = fs::OpenOptions::new();
-        options.read(true).write(true).create(true).truncate(false);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            options.mode(0o600);
-        }
-        let file = options.open(dir.join(LOCK_FILE))?;
+        let file = crate::owner_only::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(dir.join(LOCK_FILE))?;
         let deadline = Instant::now() + wait;
         let mut pause = Duration::from_millis(1);
         loop {
@@ -344,17 +342,10 @@ fn write_temporary(dir: &Path, state: &State) -> io::Result<PathBuf> {
 
 /// Writes `state` to a new file at `path`, owner-only, synced to disk.
 fn write_file(path: &Path, state: &State, create_new: bool) -> io::Result<()> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true);
-    if create_new {
-        options.create_new(true);
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
+    let mut file = crate::owner_only::options()
+        .write(true)
+        .create_new(create_new)
+        .open(path)?;
     let mut bytes = serde_json::to_vec_pretty(state).map_err(io::Error::other)?;
     bytes.push(b'\n');
     let written = file.write_all(&bytes).and_then(|()| file.sync_all());

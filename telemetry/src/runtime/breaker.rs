@@ -23,7 +23,7 @@
 //! reads as "nothing remembered".
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
@@ -223,21 +223,7 @@ fn update_file(
         std::process::id(),
         getrandom::u64().unwrap_or(0)
     ));
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let written = options
-        .open(&temporary)
-        .and_then(|mut file| file.write_all(&bytes))
-        .and_then(|()| fs::rename(&temporary, &path));
-    if written.is_err() {
-        let _ = fs::remove_file(&temporary);
-    }
-    written
+    crate::owner_only::write_then_rename(&temporary, &path, &bytes)
 }
 
 /// Takes the lock file's lock, waiting at most `wait`; `None` if it could not.

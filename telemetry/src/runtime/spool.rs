@@ -22,7 +22,7 @@
 //!   oldest segments are dropped first, and the events in them counted as lost.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read as _, Write as _};
+use std::io::{self, Read as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -133,23 +133,9 @@ impl Spool {
         );
         let temporary = self.dir.join(format!(".{name}.tmp"));
         let path = self.dir.join(&name);
-        let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            options.mode(0o600);
-        }
-        let written = options
-            .open(&temporary)
-            .and_then(|mut file| file.write_all(&body))
-            .and_then(|()| fs::rename(&temporary, &path));
-        match written {
+        match crate::owner_only::write_then_rename(&temporary, &path, &body) {
             Ok(()) => Ok(path),
-            Err(error) => {
-                let _ = fs::remove_file(&temporary);
-                Err(error)
-            }
+            Err(error) => Err(error),
         }
     }
 
