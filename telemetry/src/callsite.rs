@@ -197,9 +197,10 @@ impl Counters {
         self.calls.load(Ordering::Relaxed) >= u64::from(budget)
     }
 
-    /// Takes one of the budget's events for a call that is ending: `true` if the call is
-    /// to be sent to the worker, `false` if it is to be folded. Once the budget is spent
-    /// this is a plain load: the counter is not written again.
+    /// Takes one of the budget's events for a call that is ending: `Some` with the number
+    /// of events taken before this one if the call is to be sent to the worker, `None` if
+    /// it is to be folded. Once the budget is spent this is a plain load: the counter is
+    /// not written again.
     ///
     /// A load and a store rather than a locked addition (the one locked instruction a
     /// sent call would otherwise add to the channel's): two threads racing here may both
@@ -209,13 +210,13 @@ impl Counters {
     /// still counted once and no more than the budget's events are built.
     #[cfg(feature = "enabled")]
     #[inline]
-    pub(crate) fn claim_event(&self, budget: u32) -> bool {
+    pub(crate) fn claim_event(&self, budget: u32) -> Option<u64> {
         let calls = self.calls.load(Ordering::Relaxed);
         if calls >= u64::from(budget) {
-            return false;
+            return None;
         }
         self.calls.store(calls + 1, Ordering::Relaxed);
-        true
+        Some(calls)
     }
 
     /// On the worker, for a call sent to it: `true` if it becomes its own event (one of
@@ -354,13 +355,13 @@ mod tests {
     #[test]
     fn callers_may_overshoot_the_budget_but_the_worker_admits_exactly_it() {
         let counters = Counters::new();
-        assert!(counters.claim_event(2));
-        assert!(counters.claim_event(2));
-        assert!(!counters.claim_event(2));
+        assert_eq!(counters.claim_event(2), Some(0));
+        assert_eq!(counters.claim_event(2), Some(1));
+        assert_eq!(counters.claim_event(2), None);
         assert!(counters.over_budget(2));
         // A racing caller's stale store: the count lost updates, a third call is sent.
         counters.calls.store(1, Ordering::Relaxed);
-        assert!(counters.claim_event(2));
+        assert_eq!(counters.claim_event(2), Some(1));
         let admitted: Vec<bool> = (0..3).map(|_| counters.admit_event(2)).collect();
         assert_eq!(admitted, [true, true, false]);
         assert!(!counters.admit_event(2));

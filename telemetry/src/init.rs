@@ -10,7 +10,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use crate::config::Config;
 use crate::consent::{self, Source};
@@ -125,7 +125,7 @@ fn start(mut config: Config) -> Result<Status, Status> {
             session_id: session_id.to_string(),
             // Independent of the session id, so invocation ids reveal nothing about it.
             session_seed: uuid::Uuid::new_v4().as_u64_pair().0,
-            base: (Instant::now(), SystemTime::now()),
+            base: (crate::clock::now_ns(), SystemTime::now()),
             delivery: runtime::Delivery::new(sink, cache_dir).with_state_dir(Some(dir.clone())),
             batch_size: config.batch_size,
             linger: config.batch_linger,

@@ -109,6 +109,8 @@ pub mod sink;
 pub mod cli;
 
 #[cfg(feature = "enabled")]
+mod clock;
+#[cfg(feature = "enabled")]
 mod context;
 #[cfg(feature = "enabled")]
 mod diag;

@@ -22,9 +22,9 @@ use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
-use std::time::Instant;
 
 use crate::callsite::{ArgMode, Callsite, Category};
+use crate::clock;
 use crate::hash::{ArgHasher, HashArg};
 use crate::invocation::{self, CommandContext};
 use crate::runtime::{self, ArgValue, Record};
@@ -73,7 +73,8 @@ pub struct CallGuard {
 
 struct Active {
     callsite: &'static Callsite,
-    start: Instant,
+    /// When the call started, on [`clock::now_ns`]'s clock.
+    start_ns: u64,
     /// For a command, its own context; for a step, the enclosing command's, if any.
     context: Option<CommandContext>,
     /// What the thread's current command was before this sync command started.
@@ -125,7 +126,7 @@ impl CallGuard {
         CallGuard {
             active: ManuallyDrop::new(Some(Active {
                 callsite,
-                start: Instant::now(),
+                start_ns: clock::now_ns(),
                 context,
                 restore,
                 synchronous: set_thread_context,
@@ -230,39 +231,41 @@ impl CallGuard {
     /// made while telemetry is off inlines to a check of the guard.
     #[inline(never)]
     fn finish_active<M: FnOnce() -> Option<String>>(&mut self, outcome: Finish, message: M) {
-        let end = Instant::now();
-        let Some(active) = &mut *self.active else {
+        let end_ns = clock::now_ns();
+        let Some(mut active) = (*self.active).take() else {
             return;
         };
         active.end_context();
-        let elapsed_ns =
-            u64::try_from(end.duration_since(active.start).as_nanos()).unwrap_or(u64::MAX);
+        let elapsed_ns = end_ns.saturating_sub(active.start_ns);
         let counters = active.callsite.counters();
-        if !active.folding && counters.claim_event(runtime::budget()) {
+        let claimed = if active.folding {
+            None
+        } else {
+            counters.claim_event(runtime::budget())
+        };
+        if let Some(claimed) = claimed {
             let message = if !outcome.success && runtime::wants_error_messages() {
                 // Scrubbed on the worker: the caller's thread only takes the text.
                 message()
             } else {
                 None
             };
-            let end_ns = runtime::nanos_since_base(end);
-            runtime::send_call(|| {
+            runtime::send_call(claimed, || {
                 Record::new(
                     active.callsite,
                     end_ns,
                     elapsed_ns,
                     (outcome.success, outcome.error_kind, message),
                     active.context,
-                    active.args.take(),
+                    active.args,
                 )
             });
         } else {
             let invocation = active.context.map_or(0, |context| context.invocation);
             counters.fold(elapsed_ns, outcome.success, invocation);
             crate::callsite::list_folding(active.callsite);
+            // The recorded values of a call folded after all are dropped with `active`.
         }
-        // Drops the record's leftovers (recorded values of a call folded after all).
-        *self.active = None;
     }
 
     /// A guard dropped while still active: the call panicked, its future was dropped

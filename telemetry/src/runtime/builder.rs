@@ -1,7 +1,7 @@
 //! Turns records into Segment `track` events. Runs on the worker thread only.
 
 use std::collections::HashMap;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value};
 
@@ -14,9 +14,10 @@ use crate::hash;
 pub(crate) struct EventBuilder {
     anonymous_id: String,
     context: Context,
-    /// The wall-clock time taken with the runtime's base instant, so a record's end
-    /// (nanoseconds since that instant) becomes a timestamp without a clock read on the
-    /// caller's thread.
+    /// A reading of the monotonic clock ([`clock::now_ns`](crate::clock::now_ns)) and
+    /// the wall-clock time taken with it, so a record's end (a reading of the same
+    /// clock) becomes a timestamp without a wall-clock read on the caller's thread.
+    base_ns: u64,
     base_system: SystemTime,
     /// Random bits of this process, combined with invocation numbers into ids.
     session_seed: u64,
@@ -28,12 +29,13 @@ impl EventBuilder {
     pub(crate) fn new(
         anonymous_id: String,
         context: Context,
-        base: (Instant, SystemTime),
+        base: (u64, SystemTime),
         session_seed: u64,
     ) -> Self {
         EventBuilder {
             anonymous_id,
             context,
+            base_ns: base.0,
             base_system: base.1,
             session_seed,
             commands: HashMap::new(),
@@ -52,10 +54,17 @@ impl EventBuilder {
         }
     }
 
-    /// The wall-clock time of a record's end, given in nanoseconds since the base
-    /// instant (the runtime counts from the same one).
+    /// The wall-clock time of a record's end, a reading of the monotonic clock.
     fn wall_time(&self, end_ns: u64) -> SystemTime {
-        self.base_system + std::time::Duration::from_nanos(end_ns)
+        if end_ns >= self.base_ns {
+            self.base_system + Duration::from_nanos(end_ns - self.base_ns)
+        } else {
+            // A call that ended before `init` (a manual `Call` finished late, say).
+            let before = Duration::from_nanos(self.base_ns - end_ns);
+            self.base_system
+                .checked_sub(before)
+                .unwrap_or(self.base_system)
+        }
     }
 
     /// The wire form of an invocation id: a UUID (version 8) made of this process's
@@ -271,7 +280,20 @@ mod tests {
         };
         let base_system =
             SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_795_309_323_456);
-        EventBuilder::new("<uuid>".into(), context, (Instant::now(), base_system), 42)
+        EventBuilder::new("<uuid>".into(), context, (BASE_NS, base_system), 42)
+    }
+
+    /// The monotonic reading taken with the builder's wall-clock base.
+    const BASE_NS: u64 = 7_000_000_000;
+
+    #[test]
+    fn a_record_end_becomes_wall_clock_time_around_the_base() {
+        let builder = builder();
+        let at = |end_ns| timestamp(builder.wall_time(end_ns));
+        assert_eq!(at(BASE_NS), "2026-11-22T01:02:03.456Z");
+        assert_eq!(at(BASE_NS + 1_500_000_000), "2026-11-22T01:02:04.956Z");
+        assert_eq!(at(BASE_NS - 456_000_000), "2026-11-22T01:02:03.000Z");
+        assert_eq!(at(0), "2026-11-22T01:01:56.456Z");
     }
 
     fn shape(value: &Value) -> Value {
@@ -295,7 +317,7 @@ mod tests {
         let mut args = ArgSlots::new();
         args.push(0, ArgValue::Hash([1; 16]));
         args.push(1, ArgValue::Json(Box::new(json!("duckdb"))));
-        let record = Record::new(&INIT, 0, 12_300_000, (true, None, None), None, args);
+        let record = Record::new(&INIT, BASE_NS, 12_300_000, (true, None, None), None, args);
         let event = builder.call(record);
         let batch = crate::event::Batch {
             batch: vec![event],

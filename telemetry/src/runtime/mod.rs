@@ -31,8 +31,6 @@ static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 
 pub(crate) struct Runtime {
     sender: Sender<Envelope>,
-    /// The instant a record's end is counted from (the worker's builder has the same).
-    base: Instant,
     hash_key: [u8; 32],
     error_messages: bool,
     budget: u32,
@@ -69,16 +67,6 @@ pub(crate) fn wants_error_messages() -> bool {
     runtime().is_some_and(|runtime| runtime.error_messages)
 }
 
-/// Nanoseconds from the runtime's base instant to `instant` (0 before it, or without a
-/// runtime).
-#[inline]
-pub(crate) fn nanos_since_base(instant: Instant) -> u64 {
-    runtime().map_or(0, |runtime| {
-        u64::try_from(instant.saturating_duration_since(runtime.base).as_nanos())
-            .unwrap_or(u64::MAX)
-    })
-}
-
 /// Hands a message to the worker without ever blocking: a full channel drops and counts.
 #[inline(always)]
 pub(crate) fn send(message: Message) {
@@ -87,15 +75,18 @@ pub(crate) fn send(message: Message) {
     }
 }
 
-/// [`send`] for a finished call, the hot path's. The record is made only once the
-/// runtime is known, so that it is built right where the channel takes it from rather
-/// than built, then moved (a copy whose loads would wait for the stores just made).
+/// [`send`] for a finished call, the hot path's. `claimed` is the number of its
+/// callsite's events sent before this one ([`claim_event`](crate::callsite::Counters)):
+/// the first of each callsite, and every [`WAKE_CHECK_EVERY`]th after it, look at the
+/// channel's length and wake the worker above the threshold. The record is made only
+/// once the runtime is known, right where the channel takes it from.
 #[inline(always)]
-pub(crate) fn send_call(record: impl FnOnce() -> Record) {
+pub(crate) fn send_call(claimed: u64, record: impl FnOnce() -> Record) {
     let Some(runtime) = runtime() else {
         return;
     };
-    deliver(runtime, runtime.sender.try_send(Envelope::Call(record())));
+    let sent = runtime.sender.try_send(Envelope::Call(record()));
+    deliver(runtime, sent, claimed.is_multiple_of(WAKE_CHECK_EVERY));
 }
 
 #[inline(always)]
@@ -103,20 +94,36 @@ fn send_envelope(envelope: Envelope) {
     let Some(runtime) = runtime() else {
         return;
     };
-    deliver(runtime, runtime.sender.try_send(envelope));
+    deliver(runtime, runtime.sender.try_send(envelope), true);
 }
 
+/// A callsite looks at the channel's length on its first sent call and once every this
+/// many after it. The length is the distance between the tail the senders write and the
+/// head the worker last wrote, so reading it costs a cache line from the worker's core:
+/// spaced out, the channel overshoots the wake threshold by at most this many messages
+/// per callsite sending at that moment, and a full channel wakes the worker at once.
+const WAKE_CHECK_EVERY: u64 = 16;
+
 #[inline(always)]
-fn deliver(runtime: &Runtime, sent: Result<(), TrySendError<Envelope>>) {
+fn deliver(runtime: &Runtime, sent: Result<(), TrySendError<Envelope>>, check_length: bool) {
     match sent {
         Ok(()) => {
-            if runtime.sender.len() >= runtime.wake_threshold {
+            if check_length && runtime.sender.len() >= runtime.wake_threshold {
                 runtime.worker.wake();
             }
         }
-        Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-            DROPPED.fetch_add(1, Ordering::Relaxed);
-        }
+        Err(error) => not_sent(runtime, error),
+    }
+}
+
+/// A message the channel did not take: counted (and reported in a later event), and
+/// the worker woken if the channel is full.
+#[cold]
+#[inline(never)]
+fn not_sent(runtime: &Runtime, error: TrySendError<Envelope>) {
+    DROPPED.fetch_add(1, Ordering::Relaxed);
+    if error.is_full() {
+        runtime.worker.wake();
     }
 }
 
@@ -148,7 +155,6 @@ pub(crate) fn start(start: Start) -> bool {
         installed = true;
         Runtime {
             sender,
-            base: start.worker.base.0,
             hash_key: start.hash_key,
             error_messages: start.error_messages,
             budget: start.budget,

@@ -18,41 +18,42 @@ pub(crate) enum Message {
 }
 
 /// What travels through the channel: a [`Message`] with the rare, large custom event
-/// boxed, so that a slot is as small as a call's record (96 bytes).
+/// boxed, so that a slot is as small as a call's record (48 bytes).
 pub(crate) enum Envelope {
     Call(Record),
     Custom(Box<CustomEvent>),
 }
 
-/// A finished call of a tracked function: 96 bytes, of which 47 inline argument bytes.
-/// What most calls do not have (a failure, its kind and message, spilled argument
-/// values) is in one boxed [`Cold`] part, `None` for a successful call whose arguments
-/// fit: no field of a common call is narrower than eight bytes but the inline arguments,
-/// which are copied whole, so the record's copies forward from store to load.
+/// A finished call of a tracked function: 48 bytes, the size of the smallest record any
+/// design that times a call and names its function, its command and its end could send.
+/// What a successful call without arguments does not have (a failure, its kind and
+/// message, argument values) is in one boxed [`Cold`] part, `None` for such a call.
+///
+/// The size is what a send costs beyond its instructions: the channel's slots were last
+/// written by the worker, so every cache line a sender writes into comes from the other
+/// core. A 96-byte record with inline arguments (two lines per slot, most of the time)
+/// cost a call without arguments 3 ns more than this one (see `docs/performance.md`).
 pub(crate) struct Record {
     pub(crate) callsite: &'static Callsite,
-    /// When the call ended, in nanoseconds since the runtime's base instant (the one the
-    /// worker's event builder turns into wall-clock time).
+    /// When the call ended: a reading of [`clock::now_ns`](crate::clock::now_ns), which
+    /// the worker's event builder turns into wall-clock time.
     pub(crate) end_ns: u64,
     pub(crate) elapsed_ns: u64,
     /// For a command its own context; for a step its command's.
     pub(crate) command: Option<CommandContext>,
-    /// Present for a failed call, or one with spilled arguments.
+    /// Present for a failed call, or one with arguments.
     pub(crate) cold: Option<Box<Cold>>,
-    pub(crate) args: InlineArgs,
 }
 
-/// The rare parts of a [`Record`].
-#[derive(Default)]
+/// The parts of a [`Record`] that a successful call without arguments does not have.
 pub(crate) struct Cold {
     pub(crate) failed: bool,
     pub(crate) error_kind: Option<&'static str>,
     /// The error message, when the host opted in and the call failed; the worker scrubs
     /// it before it goes anywhere.
     pub(crate) message: Option<String>,
-    /// Argument values that did not fit inline: recorded values, and digests beyond the
-    /// inline bytes.
-    pub(crate) spill: Vec<(u8, ArgValue)>,
+    /// The argument values, as the call collected them.
+    pub(crate) args: ArgSlots,
 }
 
 impl Record {
@@ -67,13 +68,12 @@ impl Record {
         args: ArgSlots,
     ) -> Self {
         let (success, error_kind, message) = finish;
-        let ArgSlots { inline, spill } = args;
-        let cold = if !success || message.is_some() || spill.is_some() {
+        let cold = if !success || message.is_some() || !args.is_empty() {
             Some(Box::new(Cold {
                 failed: !success,
                 error_kind,
                 message,
-                spill: spill.map(|spill| *spill).unwrap_or_default(),
+                args,
             }))
         } else {
             None
@@ -84,7 +84,6 @@ impl Record {
             elapsed_ns,
             command,
             cold,
-            args: inline,
         }
     }
 
@@ -100,8 +99,7 @@ impl Record {
 
     /// Every argument value with its index: the inline ones, then the spilled ones.
     pub(crate) fn args(&self) -> impl Iterator<Item = (usize, ArgValueRef<'_>)> {
-        let spill = self.cold.as_ref().map_or(&[][..], |cold| &cold.spill[..]);
-        self.args.iter().chain(spilled(spill))
+        self.cold.iter().flat_map(|cold| cold.args.iter())
     }
 }
 
@@ -127,10 +125,11 @@ const HEADER: usize = 2;
 const ENCODING: u8 = 0x80;
 const DIGEST_LEN: usize = 16;
 
-/// The argument values of one call, as the call collects them. Digests, and the
-/// encodings of short values whose keyed hash is left to the worker, live inline (and
-/// travel in the record), so the common case allocates nothing; recorded values and what
-/// does not fit go to a spill vector (which travels in the record's boxed cold part).
+/// The argument values of one call, as the call collects them (in the call's guard, on
+/// the caller's stack) and as they travel (in the record's boxed [`Cold`] part). Digests,
+/// and the encodings of short values whose keyed hash is left to the worker, live inline,
+/// so a call with one or two hashed arguments makes one allocation (the cold part);
+/// recorded values and what does not fit go to a spill vector.
 ///
 /// An encoding held here is the exact byte string `ArgHasher` feeds BLAKE3 after the
 /// domain tag and the argument's name (see [`hash`](crate::hash)): the raw value, so it
@@ -204,18 +203,10 @@ impl ArgSlots {
         }
     }
 
-    /// Moves the values out, leaving no spilled values behind (the inline bytes are
-    /// copied, not cleared: `used` is what says which are set).
-    #[inline]
-    pub(crate) fn take(&mut self) -> ArgSlots {
-        // Without arguments (the common case) nothing is read: a record gets fresh,
-        // empty slots. Otherwise copied whole, then emptied.
-        let inline = self.inline;
-        self.inline.used = 0;
-        ArgSlots {
-            inline,
-            spill: self.spill.take(),
-        }
+    /// Whether no value was stored.
+    #[inline(always)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.inline.used == 0 && self.spill.is_none()
     }
 
     /// Appends an inline entry if it fits.
@@ -260,8 +251,7 @@ impl ArgSlots {
         }
     }
 
-    /// Every stored value with its argument index.
-    #[cfg(test)]
+    /// Every stored value with its argument index: the inline ones, then the spilled ones.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, ArgValueRef<'_>)> {
         let spill = self.spill.as_deref().map_or(&[][..], |spill| &spill[..]);
         self.inline.iter().chain(spilled(spill))
@@ -302,9 +292,8 @@ mod tests {
             })
             .collect();
         assert_eq!(got, ["0:es-encoded", "1:h7", "5:ex", "2:h8", "3:h9"]);
-        let taken = slots.take();
-        assert_eq!(taken.iter().count(), 5);
-        assert_eq!(slots.iter().count(), 0);
+        assert!(!slots.is_empty());
+        assert!(ArgSlots::new().is_empty());
     }
 
     #[test]
@@ -329,7 +318,7 @@ mod tests {
 
     #[test]
     fn a_channel_slot_holds_a_small_record() {
-        assert!(std::mem::size_of::<Record>() <= 96);
+        assert_eq!(std::mem::size_of::<Record>(), 48);
         assert_eq!(
             std::mem::size_of::<Envelope>(),
             std::mem::size_of::<Record>()

@@ -49,7 +49,7 @@ pub(crate) struct WorkerSettings {
     pub(crate) anonymous_id: String,
     pub(crate) session_id: String,
     pub(crate) session_seed: u64,
-    pub(crate) base: (Instant, SystemTime),
+    pub(crate) base: (u64, SystemTime),
     pub(crate) delivery: Delivery,
     /// Deliver as soon as this many events wait.
     pub(crate) batch_size: usize,
@@ -120,7 +120,7 @@ struct Seed {
     anonymous_id: String,
     session_id: String,
     session_seed: u64,
-    base: (Instant, SystemTime),
+    base: (u64, SystemTime),
 }
 
 impl Core {
