@@ -258,6 +258,7 @@ impl CallGuard {
                     (outcome.success, outcome.error_kind, message),
                     active.context,
                     active.args,
+                    runtime::box_cold,
                 )
             });
         } else {

@@ -78,12 +78,12 @@ impl EventBuilder {
     }
 
     /// A finished tracked call.
-    pub(crate) fn call(&mut self, record: Record) -> Event {
+    pub(crate) fn call(&mut self, record: &Record) -> Event {
         let callsite = record.callsite;
         let mut properties = base_properties(callsite);
         properties.insert("elapsed".into(), seconds(record.elapsed_ns));
         properties.insert("success".into(), Value::Bool(record.success()));
-        properties.insert("args".into(), Value::Object(args(callsite, &record)));
+        properties.insert("args".into(), Value::Object(args(callsite, record)));
         if !record.success() {
             let mut error = Map::new();
             if let Some(kind) = record.error_kind() {
@@ -317,8 +317,16 @@ mod tests {
         let mut args = ArgSlots::new();
         args.push(0, ArgValue::Hash([1; 16]));
         args.push(1, ArgValue::Json(Box::new(json!("duckdb"))));
-        let record = Record::new(&INIT, BASE_NS, 12_300_000, (true, None, None), None, args);
-        let event = builder.call(record);
+        let record = Record::new(
+            &INIT,
+            BASE_NS,
+            12_300_000,
+            (true, None, None),
+            None,
+            args,
+            Box::new,
+        );
+        let event = builder.call(&record);
         let batch = crate::event::Batch {
             batch: vec![event],
             sent_at: "2026-11-22T01:02:03.500Z".into(),
@@ -356,13 +364,14 @@ mod tests {
             callsite: &INIT,
             invocation: 7,
         };
-        let event = builder.call(Record::new(
+        let event = builder.call(&Record::new(
             &LOAD,
             0,
             1_000,
             (false, Some("std::io::Error"), None),
             Some(command),
             ArgSlots::new(),
+            Box::new,
         ));
         assert_eq!(event.event, "step_load");
         assert_eq!(event.properties["success"], false);

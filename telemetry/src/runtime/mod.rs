@@ -20,7 +20,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 pub(crate) use delivery::Delivery;
 use record::Envelope;
-pub(crate) use record::{ArgSlots, ArgValue, CustomEvent, Message, Record};
+pub(crate) use record::{ArgSlots, ArgValue, Cold, CustomEvent, Message, Record};
 pub(crate) use worker::{Worker, WorkerSettings};
 
 /// True between a successful enabled `init` and the end of the exit flush.
@@ -37,6 +37,9 @@ pub(crate) struct Runtime {
     /// Above this many queued messages a sender wakes the worker (it otherwise sleeps
     /// between rounds, so most sends wake nobody).
     wake_threshold: usize,
+    /// Cold parts the worker is done with, for callers to fill again instead of
+    /// allocating (see [`box_cold`]).
+    spares: Receiver<Box<Cold>>,
     worker: Worker,
 }
 
@@ -87,6 +90,20 @@ pub(crate) fn send_call(claimed: u64, record: impl FnOnce() -> Record) {
     };
     let sent = runtime.sender.try_send(Envelope::Call(record()));
     deliver(runtime, sent, claimed.is_multiple_of(WAKE_CHECK_EVERY));
+}
+
+/// Boxes a record's cold part, in a box the worker handed back if one is waiting: the
+/// box would otherwise be allocated here and freed on the worker's thread, which makes
+/// the allocator's fast path (a per-thread cache) miss on every call.
+#[inline]
+pub(crate) fn box_cold(cold: Cold) -> Box<Cold> {
+    match runtime().map(|runtime| runtime.spares.try_recv()) {
+        Some(Ok(mut spare)) => {
+            *spare = cold;
+            spare
+        }
+        _ => Box::new(cold),
+    }
 }
 
 #[inline(always)]
@@ -150,6 +167,7 @@ pub(crate) fn start(start: Start) -> bool {
     let capacity = start.channel_capacity.max(16);
     let (sender, receiver): (Sender<Envelope>, Receiver<Envelope>) =
         crossbeam_channel::bounded(capacity);
+    let (spare_sender, spares) = crossbeam_channel::bounded(capacity / 4);
     let mut installed = false;
     RUNTIME.get_or_init(|| {
         installed = true;
@@ -159,7 +177,8 @@ pub(crate) fn start(start: Start) -> bool {
             error_messages: start.error_messages,
             budget: start.budget,
             wake_threshold: capacity / 2,
-            worker: Worker::spawn(receiver, start.worker),
+            spares,
+            worker: Worker::spawn(receiver, spare_sender, start.worker),
         }
     });
     if installed {

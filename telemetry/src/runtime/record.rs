@@ -56,6 +56,14 @@ pub(crate) struct Cold {
     pub(crate) args: ArgSlots,
 }
 
+impl Cold {
+    /// Drops what the cold part owns (a message, spilled values), keeping the box.
+    pub(crate) fn clear(&mut self) {
+        self.message = None;
+        self.args = ArgSlots::new();
+    }
+}
+
 impl Record {
     /// A record of a call; the rare parts are boxed only when present.
     #[inline(always)]
@@ -66,10 +74,11 @@ impl Record {
         finish: (bool, Option<&'static str>, Option<String>),
         command: Option<CommandContext>,
         args: ArgSlots,
+        box_cold: impl FnOnce(Cold) -> Box<Cold>,
     ) -> Self {
         let (success, error_kind, message) = finish;
         let cold = if !success || message.is_some() || !args.is_empty() {
-            Some(Box::new(Cold {
+            Some(box_cold(Cold {
                 failed: !success,
                 error_kind,
                 message,

@@ -24,12 +24,12 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::Thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use crossbeam_channel::Receiver;
+use crossbeam_channel::{Receiver, Sender};
 
 use super::breaker::Breaker;
 use super::builder::EventBuilder;
 use super::delivery::{Delivery, Route, Sent};
-use super::record::Envelope;
+use super::record::{Cold, Envelope};
 use super::spool::Spool;
 use crate::event::{Batch, Event};
 
@@ -70,6 +70,8 @@ struct Shared {
     changed: Condvar,
     core: Mutex<Core>,
     receiver: Receiver<Envelope>,
+    /// Where the cold parts of built records go back to callers (see `box_cold`).
+    spares: Sender<Box<Cold>>,
     spool: Option<Arc<Spool>>,
     breaker: Arc<Breaker>,
     batch_size: usize,
@@ -143,18 +145,28 @@ impl Core {
     }
 
     /// Takes every message queued right now, without waiting for more.
-    fn drain(&mut self, receiver: &Receiver<Envelope>) {
+    fn drain(&mut self, receiver: &Receiver<Envelope>, spares: &Sender<Box<Cold>>) {
         while let Ok(message) = receiver.try_recv() {
             let builder = self.builder();
             let event = match message {
                 Envelope::Call(record) => {
                     // The callers' budget count is approximate (see `claim_event`): the
                     // worker's is exact, and folds what the budget has no room for.
-                    if !record.callsite.counters().admit_event(super::budget()) {
+                    let event = if record.callsite.counters().admit_event(super::budget()) {
+                        Some(builder.call(&record))
+                    } else {
                         builder.fold(&record);
-                        continue;
+                        None
+                    };
+                    if let Some(mut cold) = record.cold {
+                        // Emptied here, so the caller that fills it again frees nothing.
+                        cold.clear();
+                        let _ = spares.try_send(cold);
                     }
-                    builder.call(record)
+                    match event {
+                        Some(event) => event,
+                        None => continue,
+                    }
                 }
                 Envelope::Custom(custom) => builder.custom(*custom),
             };
@@ -208,7 +220,11 @@ impl Drop for EndedOnDrop<'_> {
 impl Worker {
     /// Starts the worker thread. If the thread cannot be started, nothing is sent, and
     /// at exit the flushing thread spools what was recorded (durable sinks).
-    pub(crate) fn spawn(receiver: Receiver<Envelope>, settings: WorkerSettings) -> Worker {
+    pub(crate) fn spawn(
+        receiver: Receiver<Envelope>,
+        spares: Sender<Box<Cold>>,
+        settings: WorkerSettings,
+    ) -> Worker {
         let WorkerSettings {
             app_name,
             app_version,
@@ -242,6 +258,7 @@ impl Worker {
                 spooled: false,
             }),
             receiver,
+            spares,
             spool: handles.spool,
             breaker: handles.breaker,
             batch_size,
@@ -332,7 +349,7 @@ impl Worker {
             // A non-durable sink: nothing can be kept; the worker finishes on its own.
             return;
         };
-        core.drain(&shared.receiver);
+        core.drain(&shared.receiver, &shared.spares);
         core.collect_aggregates();
         let busy = core.in_flight.is_some() || core.draining;
         let mut lost = 0;
@@ -420,7 +437,7 @@ fn run(shared: &Shared, mut delivery: Delivery, linger: Duration) {
             if std::mem::take(&mut core.spooled) {
                 delivery.note_spooled();
             }
-            core.drain(&shared.receiver);
+            core.drain(&shared.receiver, &shared.spares);
             if core.pending.is_empty() {
                 first_pending_at = None;
             } else if first_pending_at.is_none() {
