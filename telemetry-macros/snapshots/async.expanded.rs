@@ -12,7 +12,7 @@ async fn load_rows(&self, table: &str, rows: Vec<Row>) -> Result<usize, Error> {
         ::telemetry::__private::CallGuard::start_async(&__TELEMETRY_CALLSITE)
     };
     if __telemetry_guard.is_active() {
-        __telemetry_guard.hash_arg(0usize, &table);
+        __telemetry_guard.hash_arg(0usize, &*table);
     }
     let __telemetry_ret: Result<usize, Error> = ::telemetry::__private::Instrumented::new(
             async move {

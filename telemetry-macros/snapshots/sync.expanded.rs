@@ -14,8 +14,8 @@ pub fn init(source: &str, destination: &str, verbose: bool) -> Result<(), Error>
         ::telemetry::__private::CallGuard::start(&__TELEMETRY_CALLSITE)
     };
     if __telemetry_guard.is_active() {
-        __telemetry_guard.hash_arg(0usize, &source);
-        __telemetry_guard.record_arg(1usize, &destination);
+        __telemetry_guard.hash_arg(0usize, &*source);
+        __telemetry_guard.record_arg(1usize, &*destination);
     }
     let __telemetry_ret = ::telemetry::__private::call_once(move || -> Result<(), Error> {
         copy(source, destination)?;

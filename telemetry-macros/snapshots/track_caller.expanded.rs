@@ -13,7 +13,7 @@ fn parse(text: &str) -> Result<u32, ParseIntError> {
         ::telemetry::__private::CallGuard::start(&__TELEMETRY_CALLSITE)
     };
     if __telemetry_guard.is_active() {
-        __telemetry_guard.hash_arg(0usize, &text);
+        __telemetry_guard.hash_arg(0usize, &*text);
     }
     let __telemetry_ret: Result<u32, ParseIntError> = match () {
         () => {

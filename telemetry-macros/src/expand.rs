@@ -413,7 +413,14 @@ fn send_args(sent: &[Sent], locals: &Locals) -> TokenStream {
             Mode::Hashed => Ident::new("hash_arg", arg.span),
             Mode::Recorded => Ident::new("record_arg", arg.span),
         };
-        let reference = quote_spanned!(arg.span=> &#ident);
+        // A reference parameter is passed as a reborrow, a copy of the pointer: taking the
+        // parameter's address instead (`&name`, needed for a value) would keep it in
+        // memory for the whole body, a store and a reload even while telemetry is off.
+        let reference = if arg.reference {
+            quote_spanned!(arg.span=> &*#ident)
+        } else {
+            quote_spanned!(arg.span=> &#ident)
+        };
         quote!(#guard.#method(#index, #reference);)
     });
     quote! {

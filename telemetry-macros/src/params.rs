@@ -11,7 +11,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::{FnArg, Ident, Pat, Signature};
+use syn::{FnArg, Ident, Pat, Signature, Type};
 
 /// One parameter of the signature.
 pub(crate) struct Param {
@@ -31,6 +31,8 @@ pub(crate) enum ParamKind {
     Named {
         /// The binding, with the user's span (it resolves to the parameter).
         ident: Ident,
+        /// The parameter is declared as a reference (`name: &T`, `name: &mut T`).
+        reference: bool,
     },
     /// A pattern or `_`: nothing to call it by. Lists the names the pattern binds, to
     /// explain an error when one of them is named in an option.
@@ -70,6 +72,10 @@ pub(crate) struct Sent {
     pub(crate) mode: Mode,
     /// The span errors about this argument's type point at (`name: Type`).
     pub(crate) span: Span,
+    /// Declared as a reference: the expansion passes a reborrow (`&*name`) rather than a
+    /// reference to the parameter (`&name`), so the parameter's own address is never
+    /// taken and it can stay in a register for the body (see `expand::send_args`).
+    pub(crate) reference: bool,
 }
 
 /// Lists the parameters of `sig`.
@@ -90,6 +96,7 @@ pub(crate) fn params(sig: &Signature) -> Vec<Param> {
                     {
                         ParamKind::Named {
                             ident: binding.ident.clone(),
+                            reference: binding.by_ref.is_none() && is_reference(&typed.ty),
                         }
                     }
                     other => ParamKind::Unnamed {
@@ -114,6 +121,16 @@ fn is_async_trait_positional(ident: &Ident) -> bool {
         .to_string()
         .strip_prefix("__arg")
         .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|byte| byte.is_ascii_digit()))
+}
+
+/// `&T` or `&mut T`, also in parentheses or an invisible group (a type a macro passed).
+fn is_reference(ty: &Type) -> bool {
+    match ty {
+        Type::Reference(_) => true,
+        Type::Paren(paren) => is_reference(&paren.elem),
+        Type::Group(group) => is_reference(&group.elem),
+        _ => false,
+    }
 }
 
 fn unparen(pat: &Pat) -> &Pat {

@@ -261,9 +261,25 @@ fn arguments_are_hashed_by_default_and_self_never_sent() {
     );
     assert!(out.contains("name : \"b\""), "{out}");
     assert!(!out.contains("name : \"self\""), "{out}");
-    assert!(out.contains("hash_arg (0usize , & a)"), "{out}");
+    // A reference is passed as a reborrow (its own address is never taken), a value by
+    // reference.
+    assert!(out.contains("hash_arg (0usize , & * a)"), "{out}");
     assert!(out.contains("hash_arg (1usize , & b)"), "{out}");
     assert!(out.contains("if __telemetry_guard . is_active ()"), "{out}");
+}
+
+#[test]
+fn only_parameters_declared_as_references_are_reborrowed() {
+    let out = enabled(
+        quote!(),
+        quote! { fn f(a: &mut Vec<u8>, b: (&str), ref c: u8, d: Option<&str>, mut e: &'static str) {} },
+    );
+    assert!(out.contains("hash_arg (0usize , & * a)"), "{out}");
+    assert!(out.contains("hash_arg (1usize , & * b)"), "{out}");
+    // `ref c` binds a reference to the value: the parameter's type is not one.
+    assert!(out.contains("hash_arg (2usize , & c)"), "{out}");
+    assert!(out.contains("hash_arg (3usize , & d)"), "{out}");
+    assert!(out.contains("hash_arg (4usize , & * e)"), "{out}");
 }
 
 #[test]

@@ -30,10 +30,12 @@ use crate::invocation::{self, CommandContext};
 use crate::runtime::{self, ArgValue, Record};
 
 /// The outcome of a tracked call, as decided by [`Outcome`](crate::Outcome).
+///
+/// Two words (passed in registers): `None` for a success, the failure's kind for a
+/// failure, with an empty kind for a failure whose kind is not known.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Finish {
-    pub(crate) success: bool,
-    pub(crate) error_kind: Option<&'static str>,
+    failure: Option<&'static str>,
 }
 
 impl Finish {
@@ -41,9 +43,24 @@ impl Finish {
     #[inline]
     pub fn new(success: bool, error_kind: Option<&'static str>) -> Self {
         Finish {
-            success,
-            error_kind: if success { None } else { error_kind },
+            failure: if success {
+                None
+            } else {
+                Some(error_kind.unwrap_or(""))
+            },
         }
+    }
+
+    /// Whether the call succeeded.
+    #[inline]
+    pub(crate) fn success(self) -> bool {
+        self.failure.is_none()
+    }
+
+    /// The failure's kind, if the call failed and the kind is known.
+    #[inline]
+    pub(crate) fn error_kind(self) -> Option<&'static str> {
+        self.failure.filter(|kind| !kind.is_empty())
     }
 }
 
@@ -244,7 +261,7 @@ impl CallGuard {
             counters.claim_event(runtime::budget())
         };
         if let Some(claimed) = claimed {
-            let message = if !outcome.success && runtime::wants_error_messages() {
+            let message = if !outcome.success() && runtime::wants_error_messages() {
                 // Scrubbed on the worker: the caller's thread only takes the text.
                 message()
             } else {
@@ -255,7 +272,7 @@ impl CallGuard {
                     active.callsite,
                     end_ns,
                     elapsed_ns,
-                    (outcome.success, outcome.error_kind, message),
+                    (outcome.success(), outcome.error_kind(), message),
                     active.context,
                     active.args,
                     runtime::box_cold,
@@ -263,7 +280,7 @@ impl CallGuard {
             });
         } else {
             let invocation = active.context.map_or(0, |context| context.invocation);
-            counters.fold(elapsed_ns, outcome.success, invocation);
+            counters.fold(elapsed_ns, outcome.success(), invocation);
             crate::callsite::list_folding(active.callsite);
             // The recorded values of a call folded after all are dropped with `active`.
         }
