@@ -47,7 +47,7 @@ use syn::{ReturnType, Type};
 
 use crate::args::{self, Args};
 use crate::item::{self, TrackedFn};
-use crate::params::{self, Mode, Sent};
+use crate::params::{self, Mode, Pass, Sent};
 use crate::paths;
 use crate::validate::{self, Errors};
 use crate::{async_body, track_caller};
@@ -413,13 +413,11 @@ fn send_args(sent: &[Sent], locals: &Locals) -> TokenStream {
             Mode::Hashed => Ident::new("hash_arg", arg.span),
             Mode::Recorded => Ident::new("record_arg", arg.span),
         };
-        // A reference parameter is passed as a reborrow, a copy of the pointer: taking the
-        // parameter's address instead (`&name`, needed for a value) would keep it in
-        // memory for the whole body, a store and a reload even while telemetry is off.
-        let reference = if arg.reference {
-            quote_spanned!(arg.span=> &*#ident)
-        } else {
-            quote_spanned!(arg.span=> &#ident)
+        // Never the parameter's own address when it can be helped: see `Pass`.
+        let reference = match arg.pass {
+            Pass::Borrow => quote_spanned!(arg.span=> &#ident),
+            Pass::Reborrow => quote_spanned!(arg.span=> &*#ident),
+            Pass::Copy => quote_spanned!(arg.span=> &{ #ident }),
         };
         quote!(#guard.#method(#index, #reference);)
     });

@@ -31,8 +31,8 @@ pub(crate) enum ParamKind {
     Named {
         /// The binding, with the user's span (it resolves to the parameter).
         ident: Ident,
-        /// The parameter is declared as a reference (`name: &T`, `name: &mut T`).
-        reference: bool,
+        /// How the expansion passes the parameter to the hasher or serializer.
+        pass: Pass,
     },
     /// A pattern or `_`: nothing to call it by. Lists the names the pattern binds, to
     /// explain an error when one of them is named in an option.
@@ -72,10 +72,46 @@ pub(crate) struct Sent {
     pub(crate) mode: Mode,
     /// The span errors about this argument's type point at (`name: Type`).
     pub(crate) span: Span,
-    /// Declared as a reference: the expansion passes a reborrow (`&*name`) rather than a
-    /// reference to the parameter (`&name`), so the parameter's own address is never
-    /// taken and it can stay in a register for the body (see `expand::send_args`).
-    pub(crate) reference: bool,
+    /// How the expansion passes it (see [`Pass`]).
+    pub(crate) pass: Pass,
+}
+
+/// How the expansion hands a sent parameter to the hasher or serializer, which take a
+/// reference. Taking the parameter's own address (`&name`) keeps it in memory for the
+/// whole body, a store and a reload even while telemetry is off; a reference parameter
+/// is reborrowed and a scalar copied instead, so that they stay in registers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Pass {
+    /// `&name`: any other type, whose values may not be copied.
+    Borrow,
+    /// `&*name`: a parameter declared as `&T` or `&mut T` (the same value: `HashArg` and
+    /// `Serialize` for `&T` are those of `T`).
+    Reborrow,
+    /// `&{ name }`: a parameter declared as a primitive scalar (an integer, a float,
+    /// `bool` or `char`), which is `Copy`.
+    Copy,
+}
+
+impl Pass {
+    fn of(ty: &Type) -> Pass {
+        match ty {
+            Type::Reference(_) => Pass::Reborrow,
+            Type::Paren(paren) => Pass::of(&paren.elem),
+            Type::Group(group) => Pass::of(&group.elem),
+            Type::Path(path) if path.qself.is_none() && is_scalar(&path.path) => Pass::Copy,
+            _ => Pass::Borrow,
+        }
+    }
+}
+
+/// A primitive scalar type written by its plain name.
+fn is_scalar(path: &syn::Path) -> bool {
+    const SCALARS: [&str; 16] = [
+        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+        "f32", "f64", "bool", "char",
+    ];
+    path.get_ident()
+        .is_some_and(|ident| SCALARS.iter().any(|scalar| ident == scalar))
 }
 
 /// Lists the parameters of `sig`.
@@ -96,7 +132,11 @@ pub(crate) fn params(sig: &Signature) -> Vec<Param> {
                     {
                         ParamKind::Named {
                             ident: binding.ident.clone(),
-                            reference: binding.by_ref.is_none() && is_reference(&typed.ty),
+                            pass: if binding.by_ref.is_some() {
+                                Pass::Borrow
+                            } else {
+                                Pass::of(&typed.ty)
+                            },
                         }
                     }
                     other => ParamKind::Unnamed {
@@ -121,16 +161,6 @@ fn is_async_trait_positional(ident: &Ident) -> bool {
         .to_string()
         .strip_prefix("__arg")
         .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|byte| byte.is_ascii_digit()))
-}
-
-/// `&T` or `&mut T`, also in parentheses or an invisible group (a type a macro passed).
-fn is_reference(ty: &Type) -> bool {
-    match ty {
-        Type::Reference(_) => true,
-        Type::Paren(paren) => is_reference(&paren.elem),
-        Type::Group(group) => is_reference(&group.elem),
-        _ => false,
-    }
 }
 
 fn unparen(pat: &Pat) -> &Pat {

@@ -264,22 +264,30 @@ fn arguments_are_hashed_by_default_and_self_never_sent() {
     // A reference is passed as a reborrow (its own address is never taken), a value by
     // reference.
     assert!(out.contains("hash_arg (0usize , & * a)"), "{out}");
-    assert!(out.contains("hash_arg (1usize , & b)"), "{out}");
+    assert!(out.contains("hash_arg (1usize , & { b })"), "{out}");
     assert!(out.contains("if __telemetry_guard . is_active ()"), "{out}");
 }
 
 #[test]
-fn only_parameters_declared_as_references_are_reborrowed() {
+fn references_are_reborrowed_scalars_copied_and_other_values_borrowed() {
     let out = enabled(
         quote!(),
-        quote! { fn f(a: &mut Vec<u8>, b: (&str), ref c: u8, d: Option<&str>, mut e: &'static str) {} },
+        quote! {
+            fn f(a: &mut Vec<u8>, b: (&str), ref c: u8, d: Option<&str>, mut e: &'static str,
+                 g: u64, h: bool, i: String, j: std::primitive::u8) {}
+        },
     );
     assert!(out.contains("hash_arg (0usize , & * a)"), "{out}");
     assert!(out.contains("hash_arg (1usize , & * b)"), "{out}");
-    // `ref c` binds a reference to the value: the parameter's type is not one.
+    // `ref c` binds a reference to the value: borrowed as it is.
     assert!(out.contains("hash_arg (2usize , & c)"), "{out}");
     assert!(out.contains("hash_arg (3usize , & d)"), "{out}");
     assert!(out.contains("hash_arg (4usize , & * e)"), "{out}");
+    assert!(out.contains("hash_arg (5usize , & { g })"), "{out}");
+    assert!(out.contains("hash_arg (6usize , & { h })"), "{out}");
+    assert!(out.contains("hash_arg (7usize , & i)"), "{out}");
+    // Only a scalar's plain name is known to be `Copy`.
+    assert!(out.contains("hash_arg (8usize , & j)"), "{out}");
 }
 
 #[test]
@@ -303,11 +311,12 @@ fn options_choose_what_is_sent() {
         out.contains("name : \"d\" , mode : :: telemetry :: __private :: ArgMode :: Recorded"),
         "{out}"
     );
-    assert!(out.contains("record_arg (3usize , & d)"), "{out}");
-    assert!(out.contains("hash_arg (0usize , & a)"), "{out}");
+    assert!(out.contains("record_arg (3usize , & { d })"), "{out}");
+    assert!(out.contains("hash_arg (0usize , & { a })"), "{out}");
     let out = enabled(quote!(hash(a), record(d)), item.clone());
     assert!(
-        out.contains("hash_arg (0usize , & a)") && out.contains("record_arg (1usize , & d)"),
+        out.contains("hash_arg (0usize , & { a })")
+            && out.contains("record_arg (1usize , & { d })"),
         "{out}"
     );
     assert!(!out.contains("name : \"b\""), "{out}");

@@ -91,7 +91,7 @@ pub(crate) fn plan(args: &Args, params: &[Param]) -> syn::Result<Vec<Sent>> {
     };
     let mut sent = Vec::new();
     for param in params {
-        let ParamKind::Named { ident, reference } = &param.kind else {
+        let ParamKind::Named { ident, pass } = &param.kind else {
             continue;
         };
         if param.has_cfg {
@@ -110,7 +110,7 @@ pub(crate) fn plan(args: &Args, params: &[Param]) -> syn::Result<Vec<Sent>> {
                 name,
                 mode,
                 span: param.span,
-                reference: *reference,
+                pass: *pass,
             });
         }
     }

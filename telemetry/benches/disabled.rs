@@ -23,6 +23,12 @@ fn disabled(c: &mut Criterion) {
     group.bench_function("tracked_hashed_str", |b| {
         b.iter(|| common::tracked_hashed(black_box(common::TABLE), black_box(1)))
     });
+    group.bench_function("plain_int", |b| {
+        b.iter(|| common::plain_int(black_box(7), black_box(1)))
+    });
+    group.bench_function("tracked_hashed_int", |b| {
+        b.iter(|| common::tracked_hashed_int(black_box(7), black_box(1)))
+    });
     group.finish();
     drop(guard);
 }

@@ -236,19 +236,28 @@ impl CallGuard {
     }
 
     /// Records the call's outcome. `message` is asked for only when the call failed, is
-    /// sent as its own event, and the host opted in to scrubbed error messages.
+    /// to be sent as its own event, and the host opted in to scrubbed error messages.
     #[inline]
     pub fn finish(&mut self, outcome: Finish, message: impl FnOnce() -> Option<String>) {
-        if self.active.is_some() {
-            self.finish_active(outcome, message);
+        if let Some(active) = &*self.active {
+            let end_ns = clock::now_ns();
+            // Asked for here rather than out of line: `message` borrows the call's return
+            // value, and handing the borrow to a function the compiler cannot see into
+            // would keep that value in memory even on the path that never records.
+            let message =
+                if !outcome.success() && !active.folding && runtime::wants_error_messages() {
+                    message()
+                } else {
+                    None
+                };
+            self.finish_active(end_ns, outcome, message);
         }
     }
 
     /// The recording part of [`finish`](CallGuard::finish), out of line so that a call
     /// made while telemetry is off inlines to a check of the guard.
     #[inline(never)]
-    fn finish_active<M: FnOnce() -> Option<String>>(&mut self, outcome: Finish, message: M) {
-        let end_ns = clock::now_ns();
+    fn finish_active(&mut self, end_ns: u64, outcome: Finish, message: Option<String>) {
         let Some(mut active) = (*self.active).take() else {
             return;
         };
@@ -261,12 +270,7 @@ impl CallGuard {
             counters.claim_event(runtime::budget())
         };
         if let Some(claimed) = claimed {
-            let message = if !outcome.success() && runtime::wants_error_messages() {
-                // Scrubbed on the worker: the caller's thread only takes the text.
-                message()
-            } else {
-                None
-            };
+            // A message is scrubbed on the worker: the caller's thread only takes the text.
             runtime::send_call(claimed, || {
                 Record::new(
                     active.callsite,
@@ -304,7 +308,7 @@ impl CallGuard {
         } else {
             "cancelled"
         };
-        self.finish_active(Finish::new(false, Some(kind)), || None);
+        self.finish_active(clock::now_ns(), Finish::new(false, Some(kind)), None);
     }
 }
 

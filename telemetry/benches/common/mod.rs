@@ -42,6 +42,19 @@ pub fn tracked_hashed(table: &str, x: u64) -> u64 {
     work(x) ^ table.len() as u64
 }
 
+/// The same plain function, taking an integer by value.
+#[inline(never)]
+pub fn plain_int(id: u64, x: u64) -> u64 {
+    work(x) ^ id
+}
+
+/// A tracked step that sends one argument passed by value, hashed; `x` is left out.
+#[inline(never)]
+#[tracked_step(skip(x))]
+pub fn tracked_hashed_int(id: u64, x: u64) -> u64 {
+    work(x) ^ id
+}
+
 /// The short string the one-argument benchmarks hash (20 bytes, as in the issue).
 pub const TABLE: &str = "analytics.events_v2_";
 
