@@ -1,7 +1,8 @@
-//! Calls that are sent one by one (within the event budget), against the floor, in one
-//! run. The budget is set high so every call is sent; the channel is emptied by a flush
-//! between timed chunks of 4,096 calls (outside the timing), so no call meets a full
-//! channel and no sender has to wake the worker: the same conditions as the floor's.
+//! Calls that are sent one by one (within the event budget), against the floor and
+//! `tracing`'s `#[instrument]`, in one run. The budget is set high so every call is
+//! sent; the channel is emptied by a flush between timed chunks of 4,096 calls (outside
+//! the timing), so no call meets a full channel and no sender has to wake the worker:
+//! the same conditions as the floor's.
 //!
 //! `cargo bench -p telemetry --bench send_path`
 
@@ -11,6 +12,13 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+
+/// `tracing`'s answer, with a span per call (as in `hot_path`).
+#[inline(never)]
+#[tracing::instrument]
+fn traced(x: u64) -> u64 {
+    black_box(x).wrapping_add(1)
+}
 
 fn setup() {
     common::clear_environment("BENCH_SEND_PATH");
@@ -27,6 +35,12 @@ fn setup() {
         guard.status()
     );
     std::mem::forget(guard);
+
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(std::io::sink)
+        .with_max_level(tracing::Level::TRACE)
+        .finish();
+    tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
 }
 
 fn send_path(c: &mut Criterion) {
@@ -65,6 +79,7 @@ fn send_path(c: &mut Criterion) {
             )
         })
     });
+    group.bench_function("tracing_instrument", |b| b.iter(|| traced(black_box(1))));
     group.finish();
 }
 
