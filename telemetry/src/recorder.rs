@@ -258,7 +258,9 @@ impl CallGuard {
     /// made while telemetry is off inlines to a check of the guard.
     #[inline(never)]
     fn finish_active(&mut self, end_ns: u64, outcome: Finish, message: Option<String>) {
-        let Some(mut active) = (*self.active).take() else {
+        // Worked on in place, not moved out: a move would copy the whole guard state
+        // (the argument bytes included) for a call that has no arguments.
+        let Some(active) = &mut *self.active else {
             return;
         };
         active.end_context();
@@ -278,7 +280,7 @@ impl CallGuard {
                     elapsed_ns,
                     (outcome.success(), outcome.error_kind(), message),
                     active.context,
-                    active.args,
+                    &mut active.args,
                     runtime::box_cold,
                 )
             });
@@ -286,8 +288,9 @@ impl CallGuard {
             let invocation = active.context.map_or(0, |context| context.invocation);
             counters.fold(elapsed_ns, outcome.success(), invocation);
             crate::callsite::list_folding(active.callsite);
-            // The recorded values of a call folded after all are dropped with `active`.
         }
+        // Drops what is left (recorded values of a call folded after all).
+        *self.active = None;
     }
 
     /// A guard dropped while still active: the call panicked, its future was dropped

@@ -323,7 +323,7 @@ mod tests {
             12_300_000,
             (true, None, None),
             None,
-            args,
+            &mut args,
             Box::new,
         );
         let event = builder.call(&record);
@@ -370,7 +370,7 @@ mod tests {
             1_000,
             (false, Some("std::io::Error"), None),
             Some(command),
-            ArgSlots::new(),
+            &mut ArgSlots::new(),
             Box::new,
         ));
         assert_eq!(event.event, "step_load");

@@ -65,7 +65,8 @@ impl Cold {
 }
 
 impl Record {
-    /// A record of a call; the rare parts are boxed only when present.
+    /// A record of a call; the rare parts are boxed only when present (the arguments are
+    /// then moved out of `args`).
     #[inline(always)]
     pub(crate) fn new(
         callsite: &'static Callsite,
@@ -73,16 +74,17 @@ impl Record {
         elapsed_ns: u64,
         finish: (bool, Option<&'static str>, Option<String>),
         command: Option<CommandContext>,
-        args: ArgSlots,
+        args: &mut ArgSlots,
         box_cold: impl FnOnce(Cold) -> Box<Cold>,
     ) -> Self {
         let (success, error_kind, message) = finish;
         let cold = if !success || message.is_some() || !args.is_empty() {
+            // Taken only here: a call without arguments copies none of their bytes.
             Some(box_cold(Cold {
                 failed: !success,
                 error_kind,
                 message,
-                args,
+                args: std::mem::take(args),
             }))
         } else {
             None
