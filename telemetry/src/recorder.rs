@@ -4,19 +4,20 @@
 //! This is what the macros expand to, and what manual instrumentation uses (see
 //! [`command`](crate::command) and [`step`](crate::step)). On the caller's thread a
 //! call costs one relaxed atomic load when telemetry is off; when it is on, two clock
-//! reads, the encoding of the arguments it sends, and one `try_send` of a fixed-size
+//! reads, the encoding of the arguments it sends, and one `try_send` of a 48-byte
 //! record; beyond the callsite's event budget, two relaxed atomic additions instead of
-//! the encoding and the send. No JSON, no I/O, no lock, and no allocation for a call
-//! without arguments.
+//! the encoding and the send. No JSON, no I/O, no lock, and no allocation: a call with
+//! arguments or a failure carries them in a box that the worker handed back (see
+//! [`box_cold`](crate::runtime::box_cold)), allocated only when none is waiting.
 //!
 //! A hashed argument whose encoding is short (up to 45 bytes: a string of up to 36) is
 //! not hashed here: its encoding, the exact bytes the keyed BLAKE3 would take after the
-//! domain tag and the argument's name, is copied into the record, and the worker hashes
-//! it before it builds the event. That raw encoding lives only in the record, in the
-//! in-memory channel, until then: it is never written anywhere (the spool and the sinks
-//! only ever see built events, which carry the hash) and never leaves the process. A
-//! longer encoding, or one that does not fit beside the call's other arguments, is
-//! hashed on the caller's thread as before. The hash is the same either way.
+//! domain tag and the argument's name, is copied into the record's cold part, and the
+//! worker hashes it before it builds the event. That raw encoding lives only in the
+//! record, in the in-memory channel, until then: it is never written anywhere (the spool
+//! and the sinks only ever see built events, which carry the hash) and never leaves the
+//! process. A longer encoding, or one that does not fit beside the call's other
+//! arguments, is hashed on the caller's thread. The hash is the same either way.
 
 use std::future::Future;
 use std::mem::ManuallyDrop;

@@ -330,6 +330,12 @@ mod tests {
     #[test]
     fn a_channel_slot_holds_a_small_record() {
         assert_eq!(std::mem::size_of::<Record>(), 48);
+        // What `Config::channel_capacity` says of the boxes kept for reuse.
+        assert!(
+            std::mem::size_of::<Cold>() <= 112,
+            "{}",
+            std::mem::size_of::<Cold>()
+        );
         assert_eq!(
             std::mem::size_of::<Envelope>(),
             std::mem::size_of::<Record>()
