@@ -46,6 +46,7 @@ pub(crate) struct Record {
 }
 
 /// The parts of a [`Record`] that a successful call without arguments does not have.
+#[derive(Default)]
 pub(crate) struct Cold {
     pub(crate) failed: bool,
     pub(crate) error_kind: Option<&'static str>,

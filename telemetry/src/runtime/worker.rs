@@ -35,6 +35,10 @@ use crate::event::{Batch, Event};
 
 /// How often an idle worker looks for folded calls of hot steps.
 const IDLE_ROUND: Duration = Duration::from_secs(1);
+/// Empty cold parts the worker makes when it starts, for callers to fill (at most the
+/// spares channel's capacity): about 6 KB, enough for the budgeted calls of a typical
+/// command-line tool.
+const PREFILLED_SPARES: usize = 64;
 /// How long the exit path waits for the delivery record's lock.
 const EXIT_RECORD_WAIT: Duration = Duration::from_millis(10);
 /// At exit, a spooled batch is only sent if the deadline is further away than this
@@ -418,6 +422,13 @@ fn run(shared: &Shared, mut delivery: Delivery, linger: Duration) {
         core.builder();
     }
     delivery.scan_spool();
+    // Boxes for the cold parts of the first calls with arguments or failures, made here
+    // rather than on the callers' threads (which then only reuse boxes).
+    for _ in 0..PREFILLED_SPARES {
+        if shared.spares.try_send(Box::default()).is_err() {
+            break;
+        }
+    }
     let mut first_pending_at: Option<Instant> = None;
     let mut last_aggregate_round = Instant::now();
 
