@@ -3,21 +3,15 @@
 //! new call: no argument, failure or message of the call that used it before.
 #![cfg(feature = "enabled")]
 
+mod capture;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use capture::Capture;
 use serde_json::Value;
-use telemetry::{tracked_step, Batch, Event, Sink, SinkError};
-
-struct Capture(Arc<Mutex<Vec<Event>>>);
-
-impl Sink for Capture {
-    fn send(&mut self, batch: &Batch) -> Result<(), SinkError> {
-        self.0.lock().unwrap().extend(batch.batch.iter().cloned());
-        Ok(())
-    }
-}
+use telemetry::{tracked_step, Event};
 
 /// Fails for odd rounds, with a message naming the round.
 #[tracked_step(record(round), hash(table))]

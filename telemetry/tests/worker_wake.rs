@@ -4,19 +4,13 @@
 //! sender that finds it full.
 #![cfg(feature = "enabled")]
 
+mod capture;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use telemetry::{Batch, Event, Sink, SinkError};
-
-struct Capture(Arc<Mutex<Vec<Event>>>);
-
-impl Sink for Capture {
-    fn send(&mut self, batch: &Batch) -> Result<(), SinkError> {
-        self.0.lock().unwrap().extend(batch.batch.iter().cloned());
-        Ok(())
-    }
-}
+use capture::Capture;
+use telemetry::Event;
 
 const CAPACITY: usize = 64;
 
