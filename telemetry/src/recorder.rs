@@ -18,6 +18,10 @@
 //! and the sinks only ever see built events, which carry the hash) and never leaves the
 //! process. A longer encoding, or one that does not fit beside the call's other
 //! arguments, is hashed on the caller's thread. The hash is the same either way.
+//!
+//! A recorded argument that is a scalar (see [`scalar`](crate::runtime::scalar)) travels
+//! the same way, as a few tagged bytes that the worker turns into JSON; a larger recorded
+//! value is serialized to JSON here.
 
 use std::future::Future;
 use std::mem::ManuallyDrop;
@@ -221,6 +225,14 @@ impl CallGuard {
         let Some(active) = &mut *self.active else {
             return;
         };
+        // A scalar (what `record` is for) travels as a few tagged bytes that the worker
+        // turns into JSON, so no JSON is allocated here; anything else is serialized now.
+        let mut buffer = [0u8; runtime::INLINE_VALUE_MAX];
+        if let Some(len) = runtime::scalar::encode(value, &mut buffer) {
+            if active.args.push_recorded(index, &buffer[..len]) {
+                return;
+            }
+        }
         // A value that fails to serialize is sent as null rather than lost silently.
         let json = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
         active.args.push(index, ArgValue::Json(Box::new(json)));

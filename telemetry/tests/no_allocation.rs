@@ -84,6 +84,19 @@ fn hashed(table: &str, rows: u64) -> Result<u64, std::fmt::Error> {
     Ok(rows + table.len() as u64)
 }
 
+#[derive(serde::Serialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum Destination {
+    Duckdb,
+    Postgres,
+}
+
+/// Recorded values that are scalars travel as tagged bytes, turned into JSON by the worker.
+#[tracked_step(record(destination, batch, dry_run))]
+fn recorded(destination: Destination, batch: Option<u32>, dry_run: bool) {
+    let _ = (destination, batch, dry_run);
+}
+
 #[test]
 fn tracked_calls_allocate_nothing_on_the_callers_thread() {
     // The counter itself must work, or a zero below would prove nothing.
@@ -119,6 +132,17 @@ fn tracked_calls_allocate_nothing_on_the_callers_thread() {
         }
     });
     assert_eq!(with_arguments, 0, "calls with hashed arguments allocated");
+    let with_recorded = allocations_of(|| {
+        for round in 0..8u32 {
+            let destination = if round % 2 == 0 {
+                Destination::Duckdb
+            } else {
+                Destination::Postgres
+            };
+            recorded(destination, Some(round), round > 3);
+        }
+    });
+    assert_eq!(with_recorded, 0, "calls with recorded scalars allocated");
     let folded = allocations_of(|| {
         for round in 0..10_000u64 {
             no_arguments();

@@ -191,6 +191,7 @@ fn args(callsite: &Callsite, record: &Record) -> Map<String, Value> {
         let value = match value {
             ArgValueRef::Hash(digest) => Value::String(hash::encode(digest)),
             ArgValueRef::Json(json) => json.clone(),
+            ArgValueRef::Recorded(bytes) => super::scalar::decode(bytes),
             // Deferred by the hot path: hashed here, before anything is built from it.
             ArgValueRef::Encoding(encoding) => match super::hash_key() {
                 Some(key) => Value::String(hash::encode(&hash::digest_encoding(

@@ -9,6 +9,7 @@ mod breaker;
 mod builder;
 mod delivery;
 mod record;
+pub(crate) mod scalar;
 mod spool;
 mod worker;
 
@@ -20,7 +21,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 pub(crate) use delivery::Delivery;
 use record::Envelope;
-pub(crate) use record::{ArgSlots, ArgValue, Cold, CustomEvent, Message, Record};
+pub(crate) use record::{ArgSlots, ArgValue, Cold, CustomEvent, Message, Record, INLINE_VALUE_MAX};
 pub(crate) use worker::{Worker, WorkerSettings};
 
 /// True between a successful enabled `init` and the end of the exit flush.

@@ -131,10 +131,15 @@ pub(crate) enum ArgValue {
 /// Bytes of inline argument storage in a record: room for two digests, or for the
 /// encoding of one short value (a string of up to 36 bytes).
 const INLINE_BYTES: usize = 47;
-/// Each inline entry starts with the argument's index and a byte holding its length,
-/// with [`ENCODING`] set for a value's encoding (a digest is 16 bytes without it).
+/// Each inline entry starts with the argument's index and a byte holding its length
+/// ([`LENGTH`]), with [`ENCODING`] set for a hashed value's encoding or [`RECORDED`] for
+/// a recorded scalar's tagged bytes (a digest is 16 bytes with neither).
 const HEADER: usize = 2;
 const ENCODING: u8 = 0x80;
+const RECORDED: u8 = 0x40;
+const LENGTH: u8 = 0x3f;
+/// The most bytes one inline entry's value can have.
+pub(crate) const INLINE_VALUE_MAX: usize = INLINE_BYTES - HEADER;
 const DIGEST_LEN: usize = 16;
 
 /// The argument values of one call, as the call collects them (in the call's guard, on
@@ -177,11 +182,13 @@ impl InlineArgs {
         let mut inline = &self.bytes[..usize::from(self.used)];
         std::iter::from_fn(move || {
             let (&[index, tag], rest) = inline.split_first_chunk::<HEADER>()?;
-            let len = usize::from(tag & !ENCODING);
+            let len = usize::from(tag & LENGTH);
             let (bytes, rest) = rest.split_at_checked(len)?;
             inline = rest;
             let value = if tag & ENCODING != 0 {
                 ArgValueRef::Encoding(bytes)
+            } else if tag & RECORDED != 0 {
+                ArgValueRef::Recorded(bytes)
             } else {
                 ArgValueRef::Hash(bytes.first_chunk::<DIGEST_LEN>()?)
             };
@@ -263,6 +270,17 @@ impl ArgSlots {
         }
     }
 
+    /// Stores the tagged bytes of a recorded scalar (see
+    /// [`scalar`](super::scalar)) for the argument at `index`, if they fit inline:
+    /// `false` (nothing stored) when they do not, and the caller serializes the value.
+    #[inline]
+    pub(crate) fn push_recorded(&mut self, index: usize, bytes: &[u8]) -> bool {
+        match u8::try_from(index) {
+            Ok(index) if index != u8::MAX => self.push_inline(index, RECORDED, bytes),
+            _ => false,
+        }
+    }
+
     /// Every stored value with its argument index: the inline ones, then the spilled ones.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, ArgValueRef<'_>)> {
         let spill = self.spill.as_deref().map_or(&[][..], |spill| &spill[..]);
@@ -276,6 +294,8 @@ pub(crate) enum ArgValueRef<'a> {
     Hash(&'a [u8; 16]),
     Json(&'a serde_json::Value),
     Encoding(&'a [u8]),
+    /// A recorded scalar's tagged bytes, which the worker turns into JSON.
+    Recorded(&'a [u8]),
 }
 
 #[cfg(test)]
@@ -290,9 +310,11 @@ mod tests {
         // 11 + 18 = 29 bytes used: a long encoding does not fit, a short one does.
         assert!(!slots.push_encoding(4, &[1; 20], 0));
         assert!(slots.push_encoding(5, b"x", 0));
-        // 32 used: a digest no longer fits, it spills.
+        // 32 used: a digest no longer fits, it spills; a recorded scalar of 6 does.
         slots.push(2, ArgValue::Hash([8; 16]));
         slots.push(3, ArgValue::Hash([9; 16]));
+        assert!(slots.push_recorded(6, b"sdb"));
+        assert!(!slots.push_recorded(7, b"s-too-long-now"));
         let got: Vec<String> = slots
             .iter()
             .map(|(index, value)| match value {
@@ -300,10 +322,16 @@ mod tests {
                 ArgValueRef::Encoding(bytes) => {
                     format!("{index}:e{}", String::from_utf8_lossy(bytes))
                 }
+                ArgValueRef::Recorded(bytes) => {
+                    format!("{index}:r{}", String::from_utf8_lossy(bytes))
+                }
                 ArgValueRef::Json(_) => format!("{index}:j"),
             })
             .collect();
-        assert_eq!(got, ["0:es-encoded", "1:h7", "5:ex", "2:h8", "3:h9"]);
+        assert_eq!(
+            got,
+            ["0:es-encoded", "1:h7", "5:ex", "6:rsdb", "2:h8", "3:h9"]
+        );
         assert!(!slots.is_empty());
         assert!(ArgSlots::new().is_empty());
     }
