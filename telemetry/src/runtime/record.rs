@@ -24,8 +24,8 @@ pub(crate) enum Envelope {
     Custom(Box<CustomEvent>),
 }
 
-/// A finished call of a tracked function: 48 bytes, the size of the smallest record any
-/// design that times a call and names its function, its command and its end could send.
+/// A finished call of a tracked function: 48 bytes (the callsite, the end, the elapsed
+/// time, the command's context and one pointer), the floor benchmark's record size.
 /// What a successful call without arguments does not have (a failure, its kind and
 /// message, argument values) is in one boxed [`Cold`] part, `None` for such a call.
 ///
@@ -143,10 +143,11 @@ pub(crate) const INLINE_VALUE_MAX: usize = INLINE_BYTES - HEADER;
 const DIGEST_LEN: usize = 16;
 
 /// The argument values of one call, as the call collects them (in the call's guard, on
-/// the caller's stack) and as they travel (in the record's boxed [`Cold`] part). Digests,
-/// and the encodings of short values whose keyed hash is left to the worker, live inline,
-/// so a call with one or two hashed arguments makes one allocation (the cold part);
-/// recorded values and what does not fit go to a spill vector.
+/// the caller's stack) and as they travel (in the record's boxed [`Cold`] part, a box
+/// the worker hands back for reuse). Digests, the encodings of short values whose keyed
+/// hash is left to the worker, and the tagged bytes of recorded scalars live inline, so
+/// the common case allocates nothing; recorded values that are not scalars, and what
+/// does not fit, go to a spill vector.
 ///
 /// An encoding held here is the exact byte string `ArgHasher` feeds BLAKE3 after the
 /// domain tag and the argument's name (see [`hash`](crate::hash)): the raw value, so it
