@@ -2,7 +2,9 @@
 //! `tracing`'s `#[instrument]`, in one run. The budget is set high so every call is
 //! sent; the channel is emptied by a flush between timed chunks of 4,096 calls (outside
 //! the timing), so no call meets a full channel and no sender has to wake the worker:
-//! the same conditions as the floor's.
+//! the same conditions as the floor's. A call that records a struct is compared with
+//! `serde_json::to_value` of it, which is what recording it cost before it was taken as
+//! tagged bytes.
 //!
 //! `cargo bench -p telemetry --bench send_path`
 
@@ -78,6 +80,23 @@ fn send_path(c: &mut Criterion) {
                 telemetry::flush,
             )
         })
+    });
+    let plan = common::plan();
+    group.bench_function("tracked_recorded_struct_sent", |b| {
+        b.iter_custom(|iters| {
+            common::chunked(
+                iters,
+                || {
+                    black_box(common::tracked_recorded(black_box(&plan), black_box(1)));
+                },
+                telemetry::flush,
+            )
+        })
+    });
+    // What recording the same value cost on the caller's thread when it was made JSON
+    // there, for comparison with the row above.
+    group.bench_function("serde_json_to_value_struct", |b| {
+        b.iter(|| serde_json::to_value(black_box(&plan)).ok())
     });
     group.bench_function("tracing_instrument", |b| b.iter(|| traced(black_box(1))));
     group.finish();

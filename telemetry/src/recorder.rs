@@ -8,7 +8,7 @@
 //! record; beyond the callsite's event budget, two relaxed atomic additions instead of
 //! the encoding and the send. No JSON, no I/O, no lock, and no allocation: a call with
 //! arguments or a failure carries them in a box that the worker handed back (see
-//! [`box_cold`](crate::runtime::box_cold)), allocated only when none is waiting.
+//! [`take_cold`](crate::runtime::take_cold)), allocated only when none is waiting.
 //!
 //! A hashed argument whose encoding is short (up to 45 bytes: a string of up to 36) is
 //! not hashed here: its encoding, the exact bytes the keyed BLAKE3 would take after the
@@ -19,9 +19,9 @@
 //! process. A longer encoding, or one that does not fit beside the call's other
 //! arguments, is hashed on the caller's thread. The hash is the same either way.
 //!
-//! A recorded argument that is a scalar (see [`scalar`](crate::runtime::scalar)) travels
-//! the same way, as a few tagged bytes that the worker turns into JSON; a larger recorded
-//! value is serialized to JSON here.
+//! A recorded argument travels the same way, as tagged bytes that the worker turns into
+//! JSON (see [`capture`](crate::runtime::capture)): inline in the record when short, in
+//! a reused spill otherwise.
 
 use std::future::Future;
 use std::mem::ManuallyDrop;
@@ -32,7 +32,13 @@ use crate::callsite::{ArgMode, Callsite, Category};
 use crate::clock;
 use crate::hash::{ArgHasher, HashArg};
 use crate::invocation::{self, CommandContext};
-use crate::runtime::{self, ArgValue, Record};
+use crate::runtime::capture::{self, Refused};
+use crate::runtime::{self, Record};
+
+/// The stack buffer a recorded value is first taken into: values up to this many bytes
+/// of tagged bytes (a struct of a few short fields, a list of a few names) are encoded
+/// once.
+const CAPTURE_BUFFER: usize = 256;
 
 /// The outcome of a tracked call, as decided by [`Outcome`](crate::Outcome).
 ///
@@ -206,13 +212,14 @@ impl CallGuard {
                 args.push_encoding(index, encoding, later)
             });
             if let Some(digest) = digest {
-                args.push(index, ArgValue::Hash(digest));
+                args.push_digest(index, digest);
             }
         }
     }
 
-    /// Records the argument at `index` as it is (serialized to JSON; `record(..)` only),
-    /// unless the call is beyond its callsite's event budget.
+    /// Records the argument at `index` as it is (`record(..)` only), unless the call is
+    /// beyond its callsite's event budget. The value is taken as tagged bytes, which the
+    /// worker turns into JSON (see [`capture`](crate::runtime::capture)).
     #[inline]
     pub fn record_arg<T: serde::Serialize + ?Sized>(&mut self, index: usize, value: &T) {
         if self.wants_args() {
@@ -225,17 +232,26 @@ impl CallGuard {
         let Some(active) = &mut *self.active else {
             return;
         };
-        // A scalar (what `record` is for) travels as a few tagged bytes that the worker
-        // turns into JSON, so no JSON is allocated here; anything else is serialized now.
-        let mut buffer = [0u8; runtime::INLINE_VALUE_MAX];
-        if let Some(len) = runtime::scalar::encode(value, &mut buffer) {
-            if active.args.push_recorded(index, &buffer[..len]) {
-                return;
+        // Inline in the record if it is short (what `record` is meant for: a unit variant,
+        // a flag, a count, a short name), in the call's spill otherwise. Taken into a stack
+        // buffer first, so that only a value longer than it is encoded a second time.
+        let mut buffer = [0u8; CAPTURE_BUFFER];
+        match capture::encode(value, &mut buffer) {
+            Ok(len) => {
+                let bytes = &buffer[..len];
+                if !active.args.push_recorded(index, bytes) {
+                    active.args.push_captured(index, |spill| {
+                        spill.extend_from_slice(bytes);
+                        Ok(())
+                    });
+                }
             }
+            Err(Refused::TooLong) => active
+                .args
+                .push_captured(index, |spill| capture::encode_into(value, spill)),
+            // A value that fails to serialize is sent as null rather than lost silently.
+            Err(Refused::Failed) => active.args.push_captured(index, |_| Err(Refused::Failed)),
         }
-        // A value that fails to serialize is sent as null rather than lost silently.
-        let json = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
-        active.args.push(index, ArgValue::Json(Box::new(json)));
     }
 
     /// The command context to set while the call's future is polled.
@@ -294,7 +310,7 @@ impl CallGuard {
                     (outcome.success(), outcome.error_kind(), message),
                     active.context,
                     &mut active.args,
-                    runtime::box_cold,
+                    runtime::take_cold,
                 )
             });
         } else {

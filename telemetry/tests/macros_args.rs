@@ -70,6 +70,48 @@ fn record_sends_values_as_they_are_and_hash_sends_only_those() {
     assert_eq!(sent.len(), 3);
 }
 
+#[derive(Serialize)]
+struct Plan {
+    tables: Vec<&'static str>,
+    mode: Mode,
+    limits: std::collections::BTreeMap<u32, Option<f32>>,
+}
+
+#[derive(Serialize)]
+enum Mode {
+    Merge { key: &'static str },
+}
+
+#[tracked_step(record(plan, note, pair), skip(rows))]
+fn recorded_compound(plan: &Plan, note: String, pair: (u8, i64), rows: u8) {
+    let _ = (plan, note, pair, rows);
+}
+
+#[test]
+fn recorded_values_of_any_shape_arrive_as_serde_json_makes_them() {
+    let _serial = start();
+    let plan = Plan {
+        tables: vec!["events", "sessions"],
+        mode: Mode::Merge { key: "id" },
+        limits: [(10, Some(0.5)), (20, None)].into_iter().collect(),
+    };
+    let note = "a note longer than the record's inline bytes: ".repeat(3);
+    recorded_compound(&plan, note.clone(), (7, -9), 1);
+    let sent = args(&single("step_recorded_compound"));
+    assert_eq!(sent["plan"], serde_json::to_value(&plan).unwrap());
+    assert_eq!(
+        sent["plan"],
+        json!({
+            "tables": ["events", "sessions"],
+            "mode": {"Merge": {"key": "id"}},
+            "limits": {"10": 0.5, "20": null}
+        })
+    );
+    assert_eq!(sent["note"], json!(note));
+    assert_eq!(sent["pair"], json!([7, -9]));
+    assert_eq!(sent.len(), 3, "{sent:?}");
+}
+
 #[tracked_step(skip(rows))]
 fn skipped(table: &str, rows: Vec<u8>) -> usize {
     table.len() + rows.len()

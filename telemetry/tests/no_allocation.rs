@@ -1,6 +1,7 @@
 //! A tracked call allocates nothing on the caller's thread: not without arguments, not
 //! with short hashed arguments or a failure (their cold part reuses a box the worker
-//! made or handed back), and not beyond the event budget. Counted by a global allocator
+//! made or handed back), not with recorded values of any shape (taken as tagged bytes,
+//! inline or in a reused spill), and not beyond the event budget. Counted by a global allocator
 //! that tallies the allocations of the thread under test.
 #![cfg(feature = "enabled")]
 
@@ -97,6 +98,20 @@ fn recorded(destination: Destination, batch: Option<u32>, dry_run: bool) {
     let _ = (destination, batch, dry_run);
 }
 
+#[derive(serde::Serialize)]
+struct LoadOptions {
+    tables: Vec<&'static str>,
+    destination: Destination,
+    batch: Option<u32>,
+}
+
+/// Recorded values too long for the record's inline bytes: a struct with a sequence, and
+/// a long string. No JSON is made on this thread, and the spill they go to is reused.
+#[tracked_step(record(options, label))]
+fn recorded_compound(options: &LoadOptions, label: &str) {
+    let _ = (options, label);
+}
+
 #[test]
 fn tracked_calls_allocate_nothing_on_the_callers_thread() {
     // The counter itself must work, or a zero below would prove nothing.
@@ -143,6 +158,21 @@ fn tracked_calls_allocate_nothing_on_the_callers_thread() {
         }
     });
     assert_eq!(with_recorded, 0, "calls with recorded scalars allocated");
+    let options = LoadOptions {
+        tables: vec!["events", "sessions", "users", "orders"],
+        destination: Destination::Duckdb,
+        batch: Some(500),
+    };
+    let label = "a label longer than the record's inline bytes can hold, by far";
+    let with_compound = allocations_of(|| {
+        for _ in 0..8 {
+            recorded_compound(&options, label);
+        }
+    });
+    assert_eq!(
+        with_compound, 0,
+        "calls with recorded compound values allocated"
+    );
     let folded = allocations_of(|| {
         for round in 0..10_000u64 {
             no_arguments();

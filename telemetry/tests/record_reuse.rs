@@ -1,6 +1,7 @@
 //! The cold part of a record (a failure, argument values) travels in a box that the
-//! worker hands back to callers to fill again. A refilled box must carry exactly the
-//! new call: no argument, failure or message of the call that used it before.
+//! worker hands back to callers to fill again, and so does the spill of values too long
+//! for it. A refilled box or spill must carry exactly the new call: no argument, failure
+//! or message of the call that used it before.
 #![cfg(feature = "enabled")]
 
 mod capture;
@@ -13,10 +14,11 @@ use capture::Capture;
 use serde_json::Value;
 use telemetry::{tracked_step, Event};
 
-/// Fails for odd rounds, with a message naming the round.
-#[tracked_step(record(round), hash(table))]
-fn load(round: u32, table: &str) -> Result<(), std::io::Error> {
-    let _ = table;
+/// Fails for odd rounds, with a message naming the round. `columns` is recorded in the
+/// spill for most rounds, inline for the rest.
+#[tracked_step(record(round, columns), hash(table))]
+fn load(round: u32, table: &str, columns: &[String]) -> Result<(), std::io::Error> {
+    let _ = (table, columns);
     if round % 2 == 1 {
         return Err(std::io::Error::other(format!("round {round} failed")));
     }
@@ -26,6 +28,13 @@ fn load(round: u32, table: &str) -> Result<(), std::io::Error> {
 /// Takes no argument: sent without a cold part when it succeeds.
 #[tracked_step]
 fn tick() {}
+
+/// From none to a dozen columns, with names that differ from round to round.
+fn columns_of(round: u32) -> Vec<String> {
+    (0..round % 13)
+        .map(|column| format!("column_{round}_{column}"))
+        .collect()
+}
 
 #[test]
 fn a_refilled_cold_part_carries_only_its_own_call() {
@@ -50,7 +59,8 @@ fn a_refilled_cold_part_carries_only_its_own_call() {
     for round in 0..ROUNDS {
         // Two tables, so that equal hashes mean equal values.
         let table = if round % 3 == 0 { "alpha" } else { "beta" };
-        let _ = load(round, table);
+        let columns = columns_of(round);
+        let _ = load(round, table, &columns);
         tick();
         if round % 4 == 3 {
             // The worker builds the events and hands their boxes back.
@@ -83,7 +93,12 @@ fn a_refilled_cold_part_carries_only_its_own_call() {
             hash,
             "round {round}: the hash of {table} changed"
         );
-        assert_eq!(properties["args"].as_object().unwrap().len(), 2);
+        assert_eq!(
+            properties["args"]["columns"],
+            serde_json::json!(columns_of(round as u32)),
+            "round {round}"
+        );
+        assert_eq!(properties["args"].as_object().unwrap().len(), 3);
         if round % 2 == 1 {
             assert_eq!(properties["success"], false, "round {round}");
             assert_eq!(

@@ -55,6 +55,37 @@ pub fn tracked_hashed_int(id: u64, x: u64) -> u64 {
     work(x) ^ id
 }
 
+/// A value for `record(..)` too large for a record's inline bytes: a struct with a
+/// sequence, an enum and an option (70 bytes of tagged bytes).
+#[derive(serde::Serialize)]
+pub struct Plan {
+    pub tables: Vec<&'static str>,
+    pub mode: Mode,
+    pub batch: Option<u32>,
+}
+
+/// How a [`Plan`] loads.
+#[derive(serde::Serialize)]
+pub enum Mode {
+    Append,
+    Merge,
+}
+
+pub fn plan() -> Plan {
+    Plan {
+        tables: vec!["events", "sessions", "users"],
+        mode: Mode::Merge,
+        batch: Some(500),
+    }
+}
+
+/// A tracked step that records a [`Plan`] as it is; `x` is left out.
+#[inline(never)]
+#[tracked_step(record(plan), skip(x))]
+pub fn tracked_recorded(plan: &Plan, x: u64) -> u64 {
+    work(x) ^ plan.tables.len() as u64
+}
+
 /// The short string the one-argument benchmarks hash (20 bytes, as in the issue).
 pub const TABLE: &str = "analytics.events_v2_";
 

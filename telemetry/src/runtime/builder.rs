@@ -190,8 +190,7 @@ fn args(callsite: &Callsite, record: &Record) -> Map<String, Value> {
         };
         let value = match value {
             ArgValueRef::Hash(digest) => Value::String(hash::encode(digest)),
-            ArgValueRef::Json(json) => json.clone(),
-            ArgValueRef::Recorded(bytes) => super::scalar::decode(bytes),
+            ArgValueRef::Recorded(bytes) => super::capture::decode(bytes),
             // Deferred by the hot path: hashed here, before anything is built from it.
             ArgValueRef::Encoding(encoding) => match super::hash_key() {
                 Some(key) => Value::String(hash::encode(&hash::digest_encoding(
@@ -221,7 +220,7 @@ mod tests {
     use super::*;
     use crate::callsite::{ArgMode, ArgSpec, Category};
     use crate::event::NameVersion;
-    use crate::runtime::record::{ArgSlots, ArgValue};
+    use crate::runtime::record::{ArgSlots, Cold};
     use serde_json::json;
 
     static INIT: Callsite = Callsite::new(
@@ -316,8 +315,11 @@ mod tests {
     fn a_command_event_has_the_design_shape_and_values() {
         let mut builder = builder();
         let mut args = ArgSlots::new();
-        args.push(0, ArgValue::Hash([1; 16]));
-        args.push(1, ArgValue::Json(Box::new(json!("duckdb"))));
+        args.push_digest(0, [1; 16]);
+        // In the spill, as a recorded value too long to be inline would be.
+        args.push_captured(1, |bytes| {
+            super::super::capture::encode_into("duckdb", bytes)
+        });
         let record = Record::new(
             &INIT,
             BASE_NS,
@@ -325,7 +327,7 @@ mod tests {
             (true, None, None),
             None,
             &mut args,
-            Box::new,
+            || Box::new(Cold::with_room()),
         );
         let event = builder.call(&record);
         let batch = crate::event::Batch {
@@ -372,7 +374,7 @@ mod tests {
             (false, Some("std::io::Error"), None),
             Some(command),
             &mut ArgSlots::new(),
-            Box::new,
+            || Box::new(Cold::with_room()),
         ));
         assert_eq!(event.event, "step_load");
         assert_eq!(event.properties["success"], false);

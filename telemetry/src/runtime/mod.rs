@@ -7,9 +7,9 @@
 pub(crate) mod backoff;
 mod breaker;
 mod builder;
+pub(crate) mod capture;
 mod delivery;
 mod record;
-pub(crate) mod scalar;
 mod spool;
 mod worker;
 
@@ -21,7 +21,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 pub(crate) use delivery::Delivery;
 use record::Envelope;
-pub(crate) use record::{ArgSlots, ArgValue, Cold, CustomEvent, Message, Record, INLINE_VALUE_MAX};
+pub(crate) use record::{ArgSlots, Cold, CustomEvent, Message, Record};
 pub(crate) use worker::{Worker, WorkerSettings};
 
 /// True between a successful enabled `init` and the end of the exit flush.
@@ -39,7 +39,7 @@ pub(crate) struct Runtime {
     /// between rounds, so most sends wake nobody).
     wake_threshold: usize,
     /// Cold parts the worker is done with, for callers to fill again instead of
-    /// allocating (see [`box_cold`]).
+    /// allocating (see [`take_cold`]).
     spares: Receiver<Box<Cold>>,
     worker: Worker,
 }
@@ -93,17 +93,14 @@ pub(crate) fn send_call(claimed: u64, record: impl FnOnce() -> Record) {
     deliver(runtime, sent, claimed.is_multiple_of(WAKE_CHECK_EVERY));
 }
 
-/// Boxes a record's cold part, in a box the worker handed back if one is waiting: the
+/// An empty cold part for a record, one the worker handed back if one is waiting: the
 /// box would otherwise be allocated here and freed on the worker's thread, which makes
 /// the allocator's fast path (a per-thread cache) miss on every call.
 #[inline]
-pub(crate) fn box_cold(cold: Cold) -> Box<Cold> {
+pub(crate) fn take_cold() -> Box<Cold> {
     match runtime().map(|runtime| runtime.spares.try_recv()) {
-        Some(Ok(mut spare)) => {
-            *spare = cold;
-            spare
-        }
-        _ => Box::new(cold),
+        Some(Ok(spare)) => spare,
+        _ => Box::new(Cold::with_room()),
     }
 }
 

@@ -7,8 +7,12 @@
 
 use std::time::SystemTime;
 
+use crossbeam_channel::Sender;
+
 use crate::callsite::Callsite;
 use crate::invocation::CommandContext;
+
+use super::capture::{self, Refused};
 
 /// One message from a caller to the runtime (see [`send`](super::send); a finished call
 /// goes through [`send_call`](super::send_call)).
@@ -46,28 +50,87 @@ pub(crate) struct Record {
 }
 
 /// The parts of a [`Record`] that a successful call without arguments does not have.
-#[derive(Default)]
+///
+/// Boxed, and reused: the worker empties a box it is done with and hands it back
+/// ([`recycle`](Cold::recycle)), and a caller takes one from there
+/// ([`take_cold`](super::take_cold)) before it allocates one, so the box is neither
+/// allocated on a caller's thread nor freed on the worker's (which would make the
+/// allocator's per-thread cache miss on every call). Its spill keeps its memory too.
 pub(crate) struct Cold {
     pub(crate) failed: bool,
     pub(crate) error_kind: Option<&'static str>,
     /// The error message, when the host opted in and the call failed; the worker scrubs
     /// it before it goes anywhere.
     pub(crate) message: Option<String>,
-    /// The argument values, as the call collected them.
-    pub(crate) args: ArgSlots,
+    /// The call's inline argument values (see [`ArgSlots`]).
+    inline: InlineArgs,
+    /// Argument values that did not fit inline, back to back: a digest beyond the inline
+    /// room, or a recorded value's tagged bytes (see [`capture`]). Each entry is the
+    /// argument's index, its kind ([`SPILLED_DIGEST`] or [`SPILLED_RECORDED`]), its
+    /// length as a little-endian `u32`, and its bytes.
+    spill: Vec<u8>,
 }
 
+const SPILLED_DIGEST: u8 = b'h';
+const SPILLED_RECORDED: u8 = b'r';
+const SPILL_HEADER: usize = 6;
+
 impl Cold {
-    /// Drops what the cold part owns (a message, spilled values), keeping the box.
-    pub(crate) fn clear(&mut self) {
+    /// A spill grown past this many bytes is freed when its box is recycled rather than
+    /// kept, so that one large recorded value does not hold its memory for good.
+    pub(crate) const KEPT_SPILL: usize = 1024;
+    /// The room a box made ahead of the calls (by the worker, or by a caller that found
+    /// no spare) has for spilled values: a recorded struct of a few short fields.
+    const SPILL_ROOM: usize = 256;
+
+    /// An empty cold part, with room for a few spilled values.
+    pub(crate) fn with_room() -> Self {
+        Cold {
+            failed: false,
+            error_kind: None,
+            message: None,
+            inline: InlineArgs::new(),
+            spill: Vec::with_capacity(Self::SPILL_ROOM),
+        }
+    }
+
+    /// Empties the cold part of a record the worker is done with and hands it back to
+    /// the callers, its spill's memory kept. What the channel has no room for is dropped.
+    pub(crate) fn recycle(mut self: Box<Self>, spares: &Sender<Box<Cold>>) {
+        self.failed = false;
+        self.error_kind = None;
         self.message = None;
-        self.args = ArgSlots::new();
+        self.inline = InlineArgs::new();
+        if self.spill.capacity() > Self::KEPT_SPILL {
+            self.spill = Vec::with_capacity(Self::SPILL_ROOM);
+        } else {
+            self.spill.clear();
+        }
+        let _ = spares.try_send(self);
+    }
+
+    /// Every argument value with its index: the inline ones, then the spilled ones.
+    fn args(&self) -> impl Iterator<Item = (usize, ArgValueRef<'_>)> {
+        let mut spill = &self.spill[..];
+        let spilled = std::iter::from_fn(move || {
+            let (&[index, kind, l0, l1, l2, l3], rest) =
+                spill.split_first_chunk::<SPILL_HEADER>()?;
+            let len = usize::try_from(u32::from_le_bytes([l0, l1, l2, l3])).ok()?;
+            let (bytes, rest) = rest.split_at_checked(len)?;
+            spill = rest;
+            let value = match kind {
+                SPILLED_DIGEST => ArgValueRef::Hash(bytes.first_chunk::<DIGEST_LEN>()?),
+                _ => ArgValueRef::Recorded(bytes),
+            };
+            Some((usize::from(index), value))
+        });
+        self.inline.iter().chain(spilled)
     }
 }
 
 impl Record {
-    /// A record of a call; the rare parts are boxed only when present (the arguments are
-    /// then moved out of `args`).
+    /// A record of a call; the rare parts are boxed only when present (the inline
+    /// arguments are then copied into the box the call spilled into, or into a spare).
     #[inline(always)]
     pub(crate) fn new(
         callsite: &'static Callsite,
@@ -76,17 +139,18 @@ impl Record {
         finish: (bool, Option<&'static str>, Option<String>),
         command: Option<CommandContext>,
         args: &mut ArgSlots,
-        box_cold: impl FnOnce(Cold) -> Box<Cold>,
+        take_cold: impl FnOnce() -> Box<Cold>,
     ) -> Self {
         let (success, error_kind, message) = finish;
         let cold = if !success || message.is_some() || !args.is_empty() {
-            // Taken only here: a call without arguments copies none of their bytes.
-            Some(box_cold(Cold {
-                failed: !success,
-                error_kind,
-                message,
-                args: std::mem::take(args),
-            }))
+            // Filled only here: a call without arguments copies none of their bytes.
+            let mut cold = args.spilled.take().unwrap_or_else(take_cold);
+            cold.failed = !success;
+            cold.error_kind = error_kind;
+            cold.message = message;
+            cold.inline = args.inline;
+            args.inline.used = 0;
+            Some(cold)
         } else {
             None
         };
@@ -111,7 +175,7 @@ impl Record {
 
     /// Every argument value with its index: the inline ones, then the spilled ones.
     pub(crate) fn args(&self) -> impl Iterator<Item = (usize, ArgValueRef<'_>)> {
-        self.cold.iter().flat_map(|cold| cold.args.iter())
+        self.cold.iter().flat_map(|cold| cold.args())
     }
 }
 
@@ -122,44 +186,35 @@ pub(crate) struct CustomEvent {
     pub(crate) properties: serde_json::Map<String, serde_json::Value>,
 }
 
-/// One argument's value as it will be sent.
-pub(crate) enum ArgValue {
-    Hash([u8; 16]),
-    Json(Box<serde_json::Value>),
-}
-
 /// Bytes of inline argument storage in a record: room for two digests, or for the
 /// encoding of one short value (a string of up to 36 bytes).
 const INLINE_BYTES: usize = 47;
 /// Each inline entry starts with the argument's index and a byte holding its length
 /// ([`LENGTH`]), with [`ENCODING`] set for a hashed value's encoding or [`RECORDED`] for
-/// a recorded scalar's tagged bytes (a digest is 16 bytes with neither).
+/// a recorded value's tagged bytes (a digest is 16 bytes with neither).
 const HEADER: usize = 2;
 const ENCODING: u8 = 0x80;
 const RECORDED: u8 = 0x40;
 const LENGTH: u8 = 0x3f;
-/// The most bytes one inline entry's value can have.
-pub(crate) const INLINE_VALUE_MAX: usize = INLINE_BYTES - HEADER;
 const DIGEST_LEN: usize = 16;
 
 /// The argument values of one call, as the call collects them (in the call's guard, on
-/// the caller's stack) and as they travel (in the record's boxed [`Cold`] part, a box
-/// the worker hands back for reuse). Digests, the encodings of short values whose keyed
-/// hash is left to the worker, and the tagged bytes of recorded scalars live inline, so
-/// the common case allocates nothing; recorded values that are not scalars, and what
-/// does not fit, go to a spill vector.
+/// the caller's stack). Digests, the encodings of short values whose keyed hash is left
+/// to the worker, and the tagged bytes of short recorded values live inline; what does
+/// not fit goes to the spill of the call's [`Cold`] part, taken (from the worker's
+/// spares) as soon as a value needs it. Either way a call allocates nothing once the
+/// worker's spares are there.
 ///
 /// An encoding held here is the exact byte string `ArgHasher` feeds BLAKE3 after the
 /// domain tag and the argument's name (see [`hash`](crate::hash)): the raw value, so it
 /// only ever travels through the in-memory channel. The worker hashes it before it builds
 /// the event (`builder::args`); the spool and the sinks only ever see built events.
 ///
-/// The spill vector is boxed: a null pointer when unused, so that dropping the slots of
-/// a call without recorded values is a single inlined check.
+/// The cold part is a null pointer until a value spills, so that dropping the slots of a
+/// call without spilled values is a single inlined check.
 pub(crate) struct ArgSlots {
     inline: InlineArgs,
-    #[allow(clippy::box_collection)]
-    spill: Option<Box<Vec<(u8, ArgValue)>>>,
+    spilled: Option<Box<Cold>>,
 }
 
 /// The inline part of [`ArgSlots`]: entries back to back (index, length with
@@ -198,35 +253,19 @@ impl InlineArgs {
     }
 }
 
-fn spilled(spill: &[(u8, ArgValue)]) -> impl Iterator<Item = (usize, ArgValueRef<'_>)> {
-    spill.iter().map(|(index, value)| {
-        let value = match value {
-            ArgValue::Hash(digest) => ArgValueRef::Hash(digest),
-            ArgValue::Json(json) => ArgValueRef::Json(json),
-        };
-        (usize::from(*index), value)
-    })
-}
-
-impl Default for ArgSlots {
-    fn default() -> Self {
-        ArgSlots::new()
-    }
-}
-
 impl ArgSlots {
     #[inline]
     pub(crate) fn new() -> Self {
         ArgSlots {
             inline: InlineArgs::new(),
-            spill: None,
+            spilled: None,
         }
     }
 
     /// Whether no value was stored.
     #[inline(always)]
     pub(crate) fn is_empty(&self) -> bool {
-        self.inline.used == 0 && self.spill.is_none()
+        self.inline.used == 0 && self.spilled.is_none()
     }
 
     /// Appends an inline entry if it fits.
@@ -246,13 +285,43 @@ impl ArgSlots {
         true
     }
 
-    /// Stores the value of the callsite argument at `index`.
+    /// Appends a spilled entry of `kind` for the argument at `index`: `write` appends its
+    /// bytes, and says whether it did; `fallback` is stored instead when it did not.
+    /// The call's cold part is taken from the worker's spares (or made) on first use.
     #[inline]
-    pub(crate) fn push(&mut self, index: usize, value: ArgValue) {
+    fn push_spilled(
+        &mut self,
+        index: u8,
+        kind: u8,
+        write: impl FnOnce(&mut Vec<u8>) -> bool,
+        fallback: &[u8],
+    ) {
+        let spill = &mut self.spilled.get_or_insert_with(super::take_cold).spill;
+        let header = spill.len();
+        spill.extend_from_slice(&[index, kind, 0, 0, 0, 0]);
+        let start = spill.len();
+        if !write(spill) {
+            spill.truncate(start);
+            spill.extend_from_slice(fallback);
+        }
+        let len = u32::try_from(spill.len() - start).unwrap_or(u32::MAX);
+        spill[header + 2..start].copy_from_slice(&len.to_le_bytes());
+    }
+
+    /// Stores the digest of the hashed argument at `index`.
+    #[inline]
+    pub(crate) fn push_digest(&mut self, index: usize, digest: [u8; DIGEST_LEN]) {
         let index = u8::try_from(index).unwrap_or(u8::MAX);
-        match value {
-            ArgValue::Hash(digest) if self.push_inline(index, 0, &digest) => {}
-            other => self.spill.get_or_insert_default().push((index, other)),
+        if !self.push_inline(index, 0, &digest) {
+            self.push_spilled(
+                index,
+                SPILLED_DIGEST,
+                |spill| {
+                    spill.extend_from_slice(&digest);
+                    true
+                },
+                &[],
+            );
         }
     }
 
@@ -271,9 +340,9 @@ impl ArgSlots {
         }
     }
 
-    /// Stores the tagged bytes of a recorded scalar (see
-    /// [`scalar`](super::scalar)) for the argument at `index`, if they fit inline:
-    /// `false` (nothing stored) when they do not, and the caller serializes the value.
+    /// Stores the tagged bytes of a recorded value (see [`capture`]) for the argument at
+    /// `index`, if they fit inline: `false` (nothing stored) when they do not, and the
+    /// caller [captures](ArgSlots::push_captured) the value into the spill instead.
     #[inline]
     pub(crate) fn push_recorded(&mut self, index: usize, bytes: &[u8]) -> bool {
         match u8::try_from(index) {
@@ -282,20 +351,39 @@ impl ArgSlots {
         }
     }
 
-    /// Every stored value with its argument index: the inline ones, then the spilled ones.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, ArgValueRef<'_>)> {
-        let spill = self.spill.as_deref().map_or(&[][..], |spill| &spill[..]);
-        self.inline.iter().chain(spilled(spill))
+    /// Stores a recorded value for the argument at `index` in the spill: `write` appends
+    /// its tagged bytes (see [`capture::encode_into`]); a value it refuses is sent as
+    /// `null`.
+    pub(crate) fn push_captured(
+        &mut self,
+        index: usize,
+        write: impl FnOnce(&mut Vec<u8>) -> Result<(), Refused>,
+    ) {
+        let index = u8::try_from(index).unwrap_or(u8::MAX);
+        self.push_spilled(
+            index,
+            SPILLED_RECORDED,
+            |spill| write(spill).is_ok(),
+            capture::NULL_BYTES,
+        );
+    }
+
+    /// Every stored value with its argument index, as a record made from these slots
+    /// will carry them.
+    #[cfg(test)]
+    fn iter(&self) -> impl Iterator<Item = (usize, ArgValueRef<'_>)> {
+        // A spilled cold part's own inline bytes are filled only by `Record::new`.
+        let spilled = self.spilled.iter().flat_map(|cold| cold.args());
+        self.inline.iter().chain(spilled)
     }
 }
 
-/// A borrowed [`ArgValue`], or the encoding of a value still to be hashed (by the
-/// worker, with the installation key, under the argument's name).
+/// One stored argument value: a digest, the encoding of a value still to be hashed (by
+/// the worker, with the installation key, under the argument's name), or a recorded
+/// value's tagged bytes, which the worker turns into JSON ([`capture::decode`]).
 pub(crate) enum ArgValueRef<'a> {
     Hash(&'a [u8; 16]),
-    Json(&'a serde_json::Value),
     Encoding(&'a [u8]),
-    /// A recorded scalar's tagged bytes, which the worker turns into JSON.
     Recorded(&'a [u8]),
 }
 
@@ -307,15 +395,23 @@ mod tests {
     fn inline_entries_come_back_in_order_and_overflow_spills() {
         let mut slots = ArgSlots::new();
         assert!(slots.push_encoding(0, b"s-encoded", 0));
-        slots.push(1, ArgValue::Hash([7; 16]));
+        slots.push_digest(1, [7; 16]);
         // 11 + 18 = 29 bytes used: a long encoding does not fit, a short one does.
         assert!(!slots.push_encoding(4, &[1; 20], 0));
         assert!(slots.push_encoding(5, b"x", 0));
         // 32 used: a digest no longer fits, it spills; a recorded scalar of 6 does.
-        slots.push(2, ArgValue::Hash([8; 16]));
-        slots.push(3, ArgValue::Hash([9; 16]));
+        slots.push_digest(2, [8; 16]);
+        slots.push_digest(3, [9; 16]);
         assert!(slots.push_recorded(6, b"sdb"));
         assert!(!slots.push_recorded(7, b"s-too-long-now"));
+        slots.push_captured(7, |bytes| {
+            bytes.extend_from_slice(b"s-too-long-now");
+            Ok(())
+        });
+        slots.push_captured(8, |bytes| {
+            bytes.extend_from_slice(b"half-written");
+            Err(Refused::Failed)
+        });
         let got: Vec<String> = slots
             .iter()
             .map(|(index, value)| match value {
@@ -326,24 +422,84 @@ mod tests {
                 ArgValueRef::Recorded(bytes) => {
                     format!("{index}:r{}", String::from_utf8_lossy(bytes))
                 }
-                ArgValueRef::Json(_) => format!("{index}:j"),
             })
             .collect();
         assert_eq!(
             got,
-            ["0:es-encoded", "1:h7", "5:ex", "6:rsdb", "2:h8", "3:h9"]
+            [
+                "0:es-encoded",
+                "1:h7",
+                "5:ex",
+                "6:rsdb",
+                "2:h8",
+                "3:h9",
+                "7:rs-too-long-now",
+                "8:rn"
+            ]
         );
         assert!(!slots.is_empty());
         assert!(ArgSlots::new().is_empty());
     }
 
     #[test]
+    fn a_record_carries_the_inline_and_the_spilled_values_and_its_box_is_reused() {
+        let (spares, spare_boxes) = crossbeam_channel::bounded::<Box<Cold>>(1);
+        let mut args = ArgSlots::new();
+        assert!(args.push_recorded(0, b"inline"));
+        args.push_captured(1, |bytes| {
+            bytes.extend_from_slice(&[b'x'; 300]);
+            Ok(())
+        });
+        let record = Record::new(
+            &SITE,
+            1,
+            1,
+            (false, Some("E"), Some("message".into())),
+            None,
+            &mut args,
+            || panic!("the spilled call's cold part is used"),
+        );
+        assert!(args.is_empty(), "the slots are taken by the record");
+        let got: Vec<(usize, usize)> = record
+            .args()
+            .map(|(index, value)| match value {
+                ArgValueRef::Recorded(bytes) => (index, bytes.len()),
+                _ => panic!("recorded values only"),
+            })
+            .collect();
+        assert_eq!(got, [(0, 6), (1, 300)]);
+        assert!(!record.success());
+
+        record.cold.unwrap().recycle(&spares);
+        let cold = spare_boxes.try_recv().unwrap();
+        assert!(!cold.failed && cold.error_kind.is_none() && cold.message.is_none());
+        assert_eq!(cold.args().count(), 0);
+        assert!(cold.spill.capacity() >= 300, "its memory is kept for reuse");
+
+        // A spill grown past the limit is freed instead.
+        let mut cold = Box::new(Cold::with_room());
+        cold.spill.resize(Cold::KEPT_SPILL + 1, b'x');
+        cold.recycle(&spares);
+        let cold = spare_boxes.try_recv().unwrap();
+        assert!(cold.spill.capacity() <= Cold::KEPT_SPILL);
+    }
+
+    static SITE: Callsite = Callsite::new(
+        crate::callsite::Category::Step,
+        "site",
+        &[],
+        "module",
+        "file.rs",
+        1,
+    );
+
+    #[test]
     fn two_digests_stay_inline() {
         let mut slots = ArgSlots::new();
         for index in 0..2 {
-            slots.push(index, ArgValue::Hash([index as u8; 16]));
+            slots.push_digest(index, [index as u8; 16]);
         }
-        assert!(slots.spill.is_none());
+        assert!(slots.spilled.is_none());
         assert_eq!(slots.iter().count(), 2);
     }
 
@@ -353,8 +509,8 @@ mod tests {
         // 2 + 29 bytes, and a digest of 18 after it, would not fit in 47.
         assert!(!slots.push_encoding(0, &[0; 29], 1));
         assert!(slots.push_encoding(0, &[0; 26], 1));
-        slots.push(1, ArgValue::Hash([1; 16]));
-        assert!(slots.spill.is_none());
+        slots.push_digest(1, [1; 16]);
+        assert!(slots.spilled.is_none());
     }
 
     #[test]
@@ -362,7 +518,7 @@ mod tests {
         assert_eq!(std::mem::size_of::<Record>(), 48);
         // What `Config::channel_capacity` says of the boxes kept for reuse.
         assert!(
-            std::mem::size_of::<Cold>() <= 112,
+            std::mem::size_of::<Cold>() <= 128,
             "{}",
             std::mem::size_of::<Cold>()
         );

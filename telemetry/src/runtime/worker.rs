@@ -36,8 +36,8 @@ use crate::event::{Batch, Event};
 /// How often an idle worker looks for folded calls of hot steps.
 const IDLE_ROUND: Duration = Duration::from_secs(1);
 /// Empty cold parts the worker makes when it starts, for callers to fill (at most the
-/// spares channel's capacity): about 6 KB, enough for the budgeted calls of a typical
-/// command-line tool.
+/// spares channel's capacity), each with room for 256 bytes of spilled values: about
+/// 24 KB, enough for the budgeted calls of a typical command-line tool.
 const PREFILLED_SPARES: usize = 64;
 /// How long the exit path waits for the delivery record's lock.
 const EXIT_RECORD_WAIT: Duration = Duration::from_millis(10);
@@ -74,7 +74,7 @@ struct Shared {
     changed: Condvar,
     core: Mutex<Core>,
     receiver: Receiver<Envelope>,
-    /// Where the cold parts of built records go back to callers (see `box_cold`).
+    /// Where the cold parts of built records go back to callers (see `take_cold`).
     spares: Sender<Box<Cold>>,
     spool: Option<Arc<Spool>>,
     breaker: Arc<Breaker>,
@@ -162,10 +162,9 @@ impl Core {
                         builder.fold(&record);
                         None
                     };
-                    if let Some(mut cold) = record.cold {
+                    if let Some(cold) = record.cold {
                         // Emptied here, so the caller that fills it again frees nothing.
-                        cold.clear();
-                        let _ = spares.try_send(cold);
+                        cold.recycle(spares);
                     }
                     match event {
                         Some(event) => event,
@@ -425,7 +424,7 @@ fn run(shared: &Shared, mut delivery: Delivery, linger: Duration) {
     // Boxes for the cold parts of the first calls with arguments or failures, made here
     // rather than on the callers' threads (which then only reuse boxes).
     for _ in 0..PREFILLED_SPARES {
-        if shared.spares.try_send(Box::default()).is_err() {
+        if shared.spares.try_send(Box::new(Cold::with_room())).is_err() {
             break;
         }
     }
