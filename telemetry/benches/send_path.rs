@@ -4,7 +4,8 @@
 //! the timing), so no call meets a full channel and no sender has to wake the worker:
 //! the same conditions as the floor's. A call that records a struct is compared with
 //! `serde_json::to_value` of it, which is what recording it cost before it was taken as
-//! tagged bytes.
+//! tagged bytes. After criterion's figures, the same pairs are timed interleaved (see
+//! `common/paired.rs`), for ratios that a drifting machine does not blur.
 //!
 //! `cargo bench -p telemetry --bench send_path`
 
@@ -100,6 +101,75 @@ fn send_path(c: &mut Criterion) {
     });
     group.bench_function("tracing_instrument", |b| b.iter(|| traced(black_box(1))));
     group.finish();
+    paired(&floor, &plan);
+}
+
+/// The ratios of the targets again, each pair timed interleaved (see
+/// `common/paired.rs`): 100 rounds of a chunk of 4,096 calls of each side.
+fn paired(floor: &common::Floor, plan: &common::Plan) {
+    use common::paired::{consume, nothing, pair, Side};
+    const ROUNDS: usize = 100;
+    let floor_side = || {
+        Side::new(
+            || consume(black_box(floor.call(black_box(1)))),
+            || floor.drain(),
+        )
+    };
+    let tracked_side = || {
+        Side::new(
+            || consume(black_box(common::tracked(black_box(1)))),
+            telemetry::flush,
+        )
+    };
+    pair(ROUNDS, common::CHUNK, floor_side(), tracked_side()).report(
+        "send_path",
+        "floor",
+        "tracked_sent",
+    );
+    pair(
+        ROUNDS,
+        common::CHUNK,
+        floor_side(),
+        Side::new(
+            || {
+                consume(black_box(common::tracked_hashed(
+                    black_box(common::TABLE),
+                    black_box(1),
+                )))
+            },
+            telemetry::flush,
+        ),
+    )
+    .report("send_path", "floor", "tracked_hashed_str_sent");
+    pair(
+        ROUNDS,
+        common::CHUNK,
+        Side::new(|| consume(black_box(traced(black_box(1)))), nothing),
+        tracked_side(),
+    )
+    .report("send_path", "tracing_instrument", "tracked_sent");
+    pair(
+        ROUNDS,
+        common::CHUNK,
+        Side::new(
+            || consume(black_box(serde_json::to_value(black_box(plan)).ok())),
+            nothing,
+        ),
+        Side::new(
+            || {
+                consume(black_box(common::tracked_recorded(
+                    black_box(plan),
+                    black_box(1),
+                )))
+            },
+            telemetry::flush,
+        ),
+    )
+    .report(
+        "send_path",
+        "serde_json_to_value_struct",
+        "tracked_recorded_struct_sent",
+    );
 }
 
 criterion_group!(benches, send_path);

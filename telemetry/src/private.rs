@@ -104,6 +104,13 @@ macro_rules! __telemetry_callsite {
 #[cfg(feature = "enabled")]
 pub use crate::__telemetry_callsite as callsite;
 
+/// Whether tracked calls are being recorded: the relaxed load every tracked call starts
+/// with. For the `disabled` benchmark's baseline (the cost of any runtime opt-out check).
+#[inline(always)]
+pub fn is_recording() -> bool {
+    crate::runtime::is_recording()
+}
+
 /// Runs the body of a synchronous tracked function (added for `telemetry-macros`).
 ///
 /// Passing the closure to an `FnOnce` bound makes rustc infer it as `FnOnce`, so a body

@@ -2,6 +2,8 @@
 //! a sink that discards batches, and memory readings.
 #![allow(dead_code)] // each binary uses a different part
 
+pub mod paired;
+
 use std::hint::black_box;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -26,6 +28,16 @@ pub fn plain(x: u64) -> u64 {
 #[inline(never)]
 pub fn plain_str(table: &str, x: u64) -> u64 {
     work(x) ^ table.len() as u64
+}
+
+/// A plain function that first checks the flag every tracked call checks first (a
+/// relaxed load of a static in the `telemetry` crate): the floor of any runtime opt-out.
+#[inline(never)]
+pub fn flag_checked(x: u64) -> u64 {
+    if telemetry::__private::is_recording() {
+        return black_box(x);
+    }
+    work(x)
 }
 
 /// A tracked step with no argument sent (every argument is hashed unless skipped).
@@ -163,6 +175,12 @@ impl Floor {
         result
     }
 
+    /// Waits until the receiver has emptied the channel.
+    pub fn drain(&self) {
+        self.drain.send(()).expect("the floor's receiver runs");
+        self.drained.recv().expect("the floor's receiver runs");
+    }
+
     /// Times `iters` floor calls; the receiver drains (untimed) after each chunk.
     pub fn measure(&self, iters: u64) -> Duration {
         chunked(
@@ -170,10 +188,7 @@ impl Floor {
             || {
                 black_box(self.call(black_box(1)));
             },
-            || {
-                self.drain.send(()).expect("the floor's receiver runs");
-                self.drained.recv().expect("the floor's receiver runs");
-            },
+            || self.drain(),
         )
     }
 }

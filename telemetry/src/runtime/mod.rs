@@ -99,7 +99,10 @@ pub(crate) fn send_call(claimed: u64, record: impl FnOnce() -> Record) {
 #[inline]
 pub(crate) fn take_cold() -> Box<Cold> {
     match runtime().map(|runtime| runtime.spares.try_recv()) {
-        Some(Ok(spare)) => spare,
+        Some(Ok(mut spare)) => {
+            spare.reset();
+            spare
+        }
         _ => Box::new(Cold::with_room()),
     }
 }

@@ -96,17 +96,26 @@ impl Cold {
 
     /// Empties the cold part of a record the worker is done with and hands it back to
     /// the callers, its spill's memory kept. What the channel has no room for is dropped.
+    ///
+    /// Only what the box owns is dropped here (a message, an oversized spill); the
+    /// caller that takes the box resets the rest ([`reset`](Cold::reset)), so that the
+    /// worker, which only read the box, leaves its cache lines shared rather than
+    /// modified, and the caller's writes into them are cheaper.
     pub(crate) fn recycle(mut self: Box<Self>, spares: &Sender<Box<Cold>>) {
-        self.failed = false;
-        self.error_kind = None;
-        self.message = None;
-        self.inline = InlineArgs::new();
+        if self.message.is_some() {
+            self.message = None;
+        }
         if self.spill.capacity() > Self::KEPT_SPILL {
             self.spill = Vec::with_capacity(Self::SPILL_ROOM);
-        } else {
-            self.spill.clear();
         }
         let _ = spares.try_send(self);
+    }
+
+    /// Empties a recycled box's values for the call that takes it.
+    #[inline]
+    pub(crate) fn reset(&mut self) {
+        self.inline.used = 0;
+        self.spill.clear();
     }
 
     /// Every argument value with its index: the inline ones, then the spilled ones.
@@ -471,9 +480,13 @@ mod tests {
         assert!(!record.success());
 
         record.cold.unwrap().recycle(&spares);
-        let cold = spare_boxes.try_recv().unwrap();
-        assert!(!cold.failed && cold.error_kind.is_none() && cold.message.is_none());
-        assert_eq!(cold.args().count(), 0);
+        let mut cold = spare_boxes.try_recv().unwrap();
+        assert!(
+            cold.message.is_none(),
+            "what the box owns is dropped by the worker"
+        );
+        cold.reset();
+        assert_eq!(cold.args().count(), 0, "the caller empties it");
         assert!(cold.spill.capacity() >= 300, "its memory is kept for reuse");
 
         // A spill grown past the limit is freed instead.
