@@ -22,21 +22,24 @@ pub(crate) enum Message {
 }
 
 /// What travels through the channel: a [`Message`] with the rare, large custom event
-/// boxed, so that a slot is as small as a call's record (48 bytes).
+/// boxed, so that a slot is as small as a call's record (96 bytes).
 pub(crate) enum Envelope {
     Call(Record),
     Custom(Box<CustomEvent>),
 }
 
-/// A finished call of a tracked function: 48 bytes (the callsite, the end, the elapsed
-/// time, the command's context and one pointer), the floor benchmark's record size.
-/// What a successful call without arguments does not have (a failure, its kind and
-/// message, argument values) is in one boxed [`Cold`] part, `None` for such a call.
+/// A finished call of a tracked function: 96 bytes, the callsite, the end, the elapsed
+/// time, the command's context, the inline argument bytes (see [`ArgSlots`]: two digests,
+/// or the encoding of one short string for the worker to hash, or a short recorded
+/// value), and one pointer to what is rarer (a failure, its kind and message, values
+/// too long to be inline), boxed in a [`Cold`] part, `None` for most calls.
 ///
 /// The size is what a send costs beyond its instructions: the channel's slots were last
 /// written by the worker, so every cache line a sender writes into comes from the other
-/// core. A 96-byte record with inline arguments (two lines per slot, most of the time)
-/// cost a call without arguments 3 ns more than this one (see `docs/performance.md`).
+/// core. With the arguments inline a call without arguments writes one more line than
+/// with a 48-byte record (+11 to +14 ns on this project's 2-vCPU machine), but a call
+/// with a short hashed argument writes no box and takes none from the spares channel:
+/// three or four lines fewer (−40 to −50 ns); see `docs/performance.md`.
 pub(crate) struct Record {
     pub(crate) callsite: &'static Callsite,
     /// When the call ended: a reading of [`clock::now_ns`](crate::clock::now_ns), which
@@ -45,11 +48,13 @@ pub(crate) struct Record {
     pub(crate) elapsed_ns: u64,
     /// For a command its own context; for a step its command's.
     pub(crate) command: Option<CommandContext>,
-    /// Present for a failed call, or one with arguments.
+    /// Present for a failed call, or one with values too long to be inline.
     pub(crate) cold: Option<Box<Cold>>,
+    /// The call's inline argument values.
+    inline: InlineArgs,
 }
 
-/// The parts of a [`Record`] that a successful call without arguments does not have.
+/// The parts of a [`Record`] that a successful call with short arguments does not have.
 ///
 /// Boxed, and reused: the worker empties a box it is done with and hands it back
 /// ([`recycle`](Cold::recycle)), and a caller takes one from there
@@ -62,8 +67,6 @@ pub(crate) struct Cold {
     /// The error message, when the host opted in and the call failed; the worker scrubs
     /// it before it goes anywhere.
     pub(crate) message: Option<String>,
-    /// The call's inline argument values (see [`ArgSlots`]).
-    inline: InlineArgs,
     /// Argument values that did not fit inline, back to back: a digest beyond the inline
     /// room, or a recorded value's tagged bytes (see [`capture`]). Each entry is the
     /// argument's index, its kind ([`SPILLED_DIGEST`] or [`SPILLED_RECORDED`]), its
@@ -89,7 +92,6 @@ impl Cold {
             failed: false,
             error_kind: None,
             message: None,
-            inline: InlineArgs::new(),
             spill: Vec::with_capacity(Self::SPILL_ROOM),
         }
     }
@@ -114,14 +116,13 @@ impl Cold {
     /// Empties a recycled box's values for the call that takes it.
     #[inline]
     pub(crate) fn reset(&mut self) {
-        self.inline.used = 0;
         self.spill.clear();
     }
 
-    /// Every argument value with its index: the inline ones, then the spilled ones.
+    /// Every spilled argument value with its index.
     fn args(&self) -> impl Iterator<Item = (usize, ArgValueRef<'_>)> {
         let mut spill = &self.spill[..];
-        let spilled = std::iter::from_fn(move || {
+        std::iter::from_fn(move || {
             let (&[index, kind, l0, l1, l2, l3], rest) =
                 spill.split_first_chunk::<SPILL_HEADER>()?;
             let len = usize::try_from(u32::from_le_bytes([l0, l1, l2, l3])).ok()?;
@@ -132,14 +133,13 @@ impl Cold {
                 _ => ArgValueRef::Recorded(bytes),
             };
             Some((usize::from(index), value))
-        });
-        self.inline.iter().chain(spilled)
+        })
     }
 }
 
 impl Record {
-    /// A record of a call; the rare parts are boxed only when present (the inline
-    /// arguments are then copied into the box the call spilled into, or into a spare).
+    /// A record of a call, with its inline arguments; the rare parts are boxed only when
+    /// present (in the box the call spilled into, or in a spare).
     #[inline(always)]
     pub(crate) fn new(
         callsite: &'static Callsite,
@@ -151,14 +151,14 @@ impl Record {
         take_cold: impl FnOnce() -> Box<Cold>,
     ) -> Self {
         let (success, error_kind, message) = finish;
-        let cold = if !success || message.is_some() || !args.is_empty() {
-            // Filled only here: a call without arguments copies none of their bytes.
+        // Taken from the slots, which keep no value of this call.
+        let inline = args.inline;
+        args.inline.used = 0;
+        let cold = if !success || message.is_some() || args.spilled.is_some() {
             let mut cold = args.spilled.take().unwrap_or_else(take_cold);
             cold.failed = !success;
             cold.error_kind = error_kind;
             cold.message = message;
-            cold.inline = args.inline;
-            args.inline.used = 0;
             Some(cold)
         } else {
             None
@@ -169,6 +169,7 @@ impl Record {
             elapsed_ns,
             command,
             cold,
+            inline,
         }
     }
 
@@ -184,7 +185,9 @@ impl Record {
 
     /// Every argument value with its index: the inline ones, then the spilled ones.
     pub(crate) fn args(&self) -> impl Iterator<Item = (usize, ArgValueRef<'_>)> {
-        self.cold.iter().flat_map(|cold| cold.args())
+        self.inline
+            .iter()
+            .chain(self.cold.iter().flat_map(|cold| cold.args()))
     }
 }
 
@@ -209,10 +212,10 @@ const DIGEST_LEN: usize = 16;
 
 /// The argument values of one call, as the call collects them (in the call's guard, on
 /// the caller's stack). Digests, the encodings of short values whose keyed hash is left
-/// to the worker, and the tagged bytes of short recorded values live inline; what does
-/// not fit goes to the spill of the call's [`Cold`] part, taken (from the worker's
-/// spares) as soon as a value needs it. Either way a call allocates nothing once the
-/// worker's spares are there.
+/// to the worker, and the tagged bytes of short recorded values live inline, and travel
+/// in the [`Record`] itself; what does not fit goes to the spill of the call's [`Cold`]
+/// part, taken (from the worker's spares) as soon as a value needs it. Either way a call
+/// allocates nothing once the worker's spares are there.
 ///
 /// An encoding held here is the exact byte string `ArgHasher` feeds BLAKE3 after the
 /// domain tag and the argument's name (see [`hash`](crate::hash)): the raw value, so it
@@ -272,8 +275,8 @@ impl ArgSlots {
     }
 
     /// Whether no value was stored.
-    #[inline(always)]
-    pub(crate) fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
         self.inline.used == 0 && self.spilled.is_none()
     }
 
@@ -381,7 +384,6 @@ impl ArgSlots {
     /// will carry them.
     #[cfg(test)]
     fn iter(&self) -> impl Iterator<Item = (usize, ArgValueRef<'_>)> {
-        // A spilled cold part's own inline bytes are filled only by `Record::new`.
         let spilled = self.spilled.iter().flat_map(|cold| cold.args());
         self.inline.iter().chain(spilled)
     }
@@ -528,7 +530,7 @@ mod tests {
 
     #[test]
     fn a_channel_slot_holds_a_small_record() {
-        assert_eq!(std::mem::size_of::<Record>(), 48);
+        assert_eq!(std::mem::size_of::<Record>(), 96);
         // What `Config::channel_capacity` says of the boxes kept for reuse.
         assert!(
             std::mem::size_of::<Cold>() <= 128,
