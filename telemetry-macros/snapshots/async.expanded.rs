@@ -11,7 +11,8 @@ async fn load_rows(&self, table: &str, rows: Vec<Row>) -> Result<usize, Error> {
         }
         ::telemetry::__private::CallGuard::start_async(&__TELEMETRY_CALLSITE)
     };
-    if __telemetry_guard.is_active() {
+    let __telemetry_on = __telemetry_guard.is_active();
+    if __telemetry_on {
         __telemetry_guard.hash_arg(0usize, &*table);
     }
     let __telemetry_ret: Result<usize, Error> = ::telemetry::__private::Instrumented::new(
@@ -33,7 +34,7 @@ async fn load_rows(&self, table: &str, rows: Vec<Row>) -> Result<usize, Error> {
             __telemetry_guard.context(),
         )
         .await;
-    {
+    if __telemetry_on {
         use ::telemetry::__private::{
             MessageFallback as _, MessageViaDisplay as _, ViaFallback as _,
             ViaOutcome as _,
@@ -44,6 +45,8 @@ async fn load_rows(&self, table: &str, rows: Vec<Row>) -> Result<usize, Error> {
                 (&__telemetry_probe).__telemetry_outcome(),
                 || (&__telemetry_probe).__telemetry_message(),
             );
+    } else {
+        ::telemetry::__private::CallGuard::forget_inactive(__telemetry_guard);
     }
     __telemetry_ret
 }

@@ -19,7 +19,8 @@ where
             }
             ::telemetry::__private::CallGuard::start_async(&__TELEMETRY_CALLSITE)
         };
-        if __telemetry_guard.is_active() {
+        let __telemetry_on = __telemetry_guard.is_active();
+        if __telemetry_on {
             __telemetry_guard.hash_arg(0usize, &url);
         }
         let __telemetry_ret = ::telemetry::__private::Instrumented::new(
@@ -31,7 +32,7 @@ where
                 __telemetry_guard.context(),
             )
             .await;
-        {
+        if __telemetry_on {
             use ::telemetry::__private::{
                 MessageFallback as _, MessageViaDisplay as _, ViaFallback as _,
                 ViaOutcome as _,
@@ -42,6 +43,8 @@ where
                     (&__telemetry_probe).__telemetry_outcome(),
                     || (&__telemetry_probe).__telemetry_message(),
                 );
+        } else {
+            ::telemetry::__private::CallGuard::forget_inactive(__telemetry_guard);
         }
         __telemetry_ret
     })

@@ -13,7 +13,8 @@ pub fn init(source: &str, destination: &str, verbose: bool) -> Result<(), Error>
         }
         ::telemetry::__private::CallGuard::start(&__TELEMETRY_CALLSITE)
     };
-    if __telemetry_guard.is_active() {
+    let __telemetry_on = __telemetry_guard.is_active();
+    if __telemetry_on {
         __telemetry_guard.hash_arg(0usize, &*source);
         __telemetry_guard.record_arg(1usize, &*destination);
     }
@@ -21,7 +22,7 @@ pub fn init(source: &str, destination: &str, verbose: bool) -> Result<(), Error>
         copy(source, destination)?;
         Ok(())
     });
-    {
+    if __telemetry_on {
         use ::telemetry::__private::{
             MessageFallback as _, MessageViaDisplay as _, ViaFallback as _,
             ViaOutcome as _,
@@ -32,6 +33,8 @@ pub fn init(source: &str, destination: &str, verbose: bool) -> Result<(), Error>
                 (&__telemetry_probe).__telemetry_outcome(),
                 || (&__telemetry_probe).__telemetry_message(),
             );
+    } else {
+        ::telemetry::__private::CallGuard::forget_inactive(__telemetry_guard);
     }
     __telemetry_ret
 }

@@ -12,7 +12,8 @@ fn parse(text: &str) -> Result<u32, ParseIntError> {
         }
         ::telemetry::__private::CallGuard::start(&__TELEMETRY_CALLSITE)
     };
-    if __telemetry_guard.is_active() {
+    let __telemetry_on = __telemetry_guard.is_active();
+    if __telemetry_on {
         __telemetry_guard.hash_arg(0usize, &*text);
     }
     let __telemetry_ret: Result<u32, ParseIntError> = match () {
@@ -20,7 +21,7 @@ fn parse(text: &str) -> Result<u32, ParseIntError> {
             if text.is_empty() {
                 return {
                     let __telemetry_returned: Result<u32, ParseIntError> = Ok(0);
-                    {
+                    if __telemetry_on {
                         use ::telemetry::__private::{
                             MessageFallback as _, MessageViaDisplay as _,
                             ViaFallback as _, ViaOutcome as _,
@@ -33,6 +34,10 @@ fn parse(text: &str) -> Result<u32, ParseIntError> {
                                 (&__telemetry_probe).__telemetry_outcome(),
                                 || (&__telemetry_probe).__telemetry_message(),
                             );
+                    } else {
+                        ::telemetry::__private::CallGuard::forget_inactive(
+                            __telemetry_guard,
+                        );
                     }
                     __telemetry_returned
                 };
@@ -45,7 +50,7 @@ fn parse(text: &str) -> Result<u32, ParseIntError> {
         }
     };
     #[allow(unreachable_code)]
-    {
+    if __telemetry_on {
         use ::telemetry::__private::{
             MessageFallback as _, MessageViaDisplay as _, ViaFallback as _,
             ViaOutcome as _,
@@ -56,6 +61,8 @@ fn parse(text: &str) -> Result<u32, ParseIntError> {
                 (&__telemetry_probe).__telemetry_outcome(),
                 || (&__telemetry_probe).__telemetry_message(),
             );
+    } else {
+        ::telemetry::__private::CallGuard::forget_inactive(__telemetry_guard);
     }
     #[allow(unreachable_code)] return __telemetry_ret;
 }

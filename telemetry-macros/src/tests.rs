@@ -265,7 +265,16 @@ fn arguments_are_hashed_by_default_and_self_never_sent() {
     // reference.
     assert!(out.contains("hash_arg (0usize , & * a)"), "{out}");
     assert!(out.contains("hash_arg (1usize , & { b })"), "{out}");
-    assert!(out.contains("if __telemetry_guard . is_active ()"), "{out}");
+    assert!(
+        out.contains("let __telemetry_on = __telemetry_guard . is_active () ; if __telemetry_on {"),
+        "{out}"
+    );
+    // Everything after the body decides on that copy: an inactive guard is forgotten.
+    assert!(out.contains("if __telemetry_on { use"), "{out}");
+    assert!(
+        out.contains("CallGuard :: forget_inactive (__telemetry_guard)"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -322,7 +331,12 @@ fn options_choose_what_is_sent() {
     assert!(!out.contains("name : \"b\""), "{out}");
     let out = enabled(quote!(skip_all), item);
     assert!(out.contains("& []"), "{out}");
-    assert!(!out.contains("is_active"), "{out}");
+    assert!(
+        !out.contains("hash_arg")
+            && !out.contains("record_arg")
+            && !out.contains("if __telemetry_on {\n"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -254,6 +254,17 @@ impl CallGuard {
         }
     }
 
+    /// Ends a guard that was not active when its call started (telemetry off): such a
+    /// guard never becomes active, so its drop would only check that again. Used by the
+    /// macros, whose expansion decides on a copy of [`is_active`](CallGuard::is_active)
+    /// taken at the start, so that a call made while telemetry is off never reads the
+    /// guard back after its body.
+    #[inline(always)]
+    pub fn forget_inactive(self) {
+        debug_assert!(!self.is_active(), "an active guard must be finished");
+        std::mem::forget(self);
+    }
+
     /// The command context to set while the call's future is polled.
     #[inline]
     pub fn context(&self) -> Option<CommandContext> {
