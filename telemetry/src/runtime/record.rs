@@ -37,9 +37,9 @@ pub(crate) enum Envelope {
 /// The size is what a send costs beyond its instructions: the channel's slots were last
 /// written by the worker, so every cache line a sender writes into comes from the other
 /// core. With the arguments inline a call without arguments writes one more line than
-/// with a 48-byte record (+11 to +14 ns on this project's 2-vCPU machine), but a call
-/// with a short hashed argument writes no box and takes none from the spares channel:
-/// three or four lines fewer (−40 to −50 ns); see `docs/performance.md`.
+/// with a 48-byte record (about +10 to +15 ns on this project's 2-vCPU machine), but a
+/// call with a short hashed argument writes no box and takes none from the spares
+/// channel: three or four lines fewer (about −40 to −50 ns); see `docs/performance.md`.
 pub(crate) struct Record {
     pub(crate) callsite: &'static Callsite,
     /// When the call ended: a reading of [`clock::now_ns`](crate::clock::now_ns), which
