@@ -197,9 +197,10 @@ impl Config {
 
     /// The capacity of the channel between callers and the worker (default 1024; at
     /// least 16). When full, events are dropped and counted, never waited for. A slot is
-    /// 56 bytes; a quarter as many boxes for calls with arguments or failures (about 120
-    /// bytes each, plus what their recorded values took, up to 1 KiB) are kept for reuse
-    /// once the worker is done with them.
+    /// 104 bytes (a call's record, its short argument values inline); a quarter as many
+    /// boxes for failed calls and argument values too long to be inline (about 72 bytes
+    /// each, plus the values' buffer, kept up to 1 KiB) are kept for reuse once the worker
+    /// is done with them.
     ///
     /// ```
     /// let config = telemetry::Config::new("app", "1.0").channel_capacity(4096);

@@ -533,7 +533,7 @@ mod tests {
         assert_eq!(std::mem::size_of::<Record>(), 96);
         // What `Config::channel_capacity` says of the boxes kept for reuse.
         assert!(
-            std::mem::size_of::<Cold>() <= 128,
+            std::mem::size_of::<Cold>() <= 72,
             "{}",
             std::mem::size_of::<Cold>()
         );

@@ -37,7 +37,7 @@ use crate::event::{Batch, Event};
 const IDLE_ROUND: Duration = Duration::from_secs(1);
 /// Empty cold parts the worker makes when it starts, for callers to fill (at most the
 /// spares channel's capacity), each with room for 256 bytes of spilled values: about
-/// 24 KB, enough for the budgeted calls of a typical command-line tool.
+/// 21 KB, enough for the budgeted calls of a typical command-line tool.
 const PREFILLED_SPARES: usize = 64;
 /// How long the exit path waits for the delivery record's lock.
 const EXIT_RECORD_WAIT: Duration = Duration::from_millis(10);
