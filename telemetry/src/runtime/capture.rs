@@ -365,38 +365,27 @@ impl<O: Output> Serializer for &mut Writer<O> {
     }
 }
 
-impl<O: Output> ser::SerializeSeq for &mut Writer<O> {
-    type Ok = ();
-    type Error = Refused;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Refused> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<(), Refused> {
-        self.close()
-    }
+/// A sequence, tuple or tuple struct: its items one after the other, then the end byte.
+macro_rules! serialize_items {
+    ($($trait:ident::$method:ident),*) => {$(
+        impl<O: Output> ser::$trait for &mut Writer<O> {
+            type Ok = ();
+            type Error = Refused;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Refused> {
+                value.serialize(&mut **self)
+            }
+            fn end(self) -> Result<(), Refused> {
+                self.close()
+            }
+        }
+    )*};
 }
 
-impl<O: Output> ser::SerializeTuple for &mut Writer<O> {
-    type Ok = ();
-    type Error = Refused;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Refused> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<(), Refused> {
-        self.close()
-    }
-}
-
-impl<O: Output> ser::SerializeTupleStruct for &mut Writer<O> {
-    type Ok = ();
-    type Error = Refused;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Refused> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<(), Refused> {
-        self.close()
-    }
-}
+serialize_items!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field
+);
 
 impl<O: Output> ser::SerializeMap for &mut Writer<O> {
     type Ok = ();

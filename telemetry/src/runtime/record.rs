@@ -297,25 +297,16 @@ impl ArgSlots {
         true
     }
 
-    /// Appends a spilled entry of `kind` for the argument at `index`: `write` appends its
-    /// bytes, and says whether it did; `fallback` is stored instead when it did not.
-    /// The call's cold part is taken from the worker's spares (or made) on first use.
+    /// Appends a spilled entry of `kind` for the argument at `index`, its bytes appended
+    /// by `write`. The call's cold part is taken from the worker's spares (or made) on
+    /// first use.
     #[inline]
-    fn push_spilled(
-        &mut self,
-        index: u8,
-        kind: u8,
-        write: impl FnOnce(&mut Vec<u8>) -> bool,
-        fallback: &[u8],
-    ) {
+    fn push_spilled(&mut self, index: u8, kind: u8, write: impl FnOnce(&mut Vec<u8>)) {
         let spill = &mut self.spilled.get_or_insert_with(super::take_cold).spill;
         let header = spill.len();
         spill.extend_from_slice(&[index, kind, 0, 0, 0, 0]);
         let start = spill.len();
-        if !write(spill) {
-            spill.truncate(start);
-            spill.extend_from_slice(fallback);
-        }
+        write(spill);
         let len = u32::try_from(spill.len() - start).unwrap_or(u32::MAX);
         spill[header + 2..start].copy_from_slice(&len.to_le_bytes());
     }
@@ -325,15 +316,9 @@ impl ArgSlots {
     pub(crate) fn push_digest(&mut self, index: usize, digest: [u8; DIGEST_LEN]) {
         let index = u8::try_from(index).unwrap_or(u8::MAX);
         if !self.push_inline(index, 0, &digest) {
-            self.push_spilled(
-                index,
-                SPILLED_DIGEST,
-                |spill| {
-                    spill.extend_from_slice(&digest);
-                    true
-                },
-                &[],
-            );
+            self.push_spilled(index, SPILLED_DIGEST, |spill| {
+                spill.extend_from_slice(&digest);
+            });
         }
     }
 
@@ -372,12 +357,13 @@ impl ArgSlots {
         write: impl FnOnce(&mut Vec<u8>) -> Result<(), Refused>,
     ) {
         let index = u8::try_from(index).unwrap_or(u8::MAX);
-        self.push_spilled(
-            index,
-            SPILLED_RECORDED,
-            |spill| write(spill).is_ok(),
-            capture::NULL_BYTES,
-        );
+        self.push_spilled(index, SPILLED_RECORDED, |spill| {
+            let start = spill.len();
+            if write(spill).is_err() {
+                spill.truncate(start);
+                spill.extend_from_slice(capture::NULL_BYTES);
+            }
+        });
     }
 
     /// Every stored value with its argument index, as a record made from these slots

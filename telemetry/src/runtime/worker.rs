@@ -163,7 +163,7 @@ impl Core {
                         None
                     };
                     if let Some(cold) = record.cold {
-                        // Emptied here, so the caller that fills it again frees nothing.
+                        // Handed back, so the caller that fills it again allocates nothing.
                         cold.recycle(spares);
                     }
                     match event {
