@@ -11,12 +11,6 @@ use serde_json::{json, Value};
 
 use crate::callsite::Callsite;
 
-/// Every callsite the macros declared, gathered by the linker.
-#[cfg(feature = "enabled")]
-#[linkme::distributed_slice]
-#[linkme(crate = linkme)]
-pub static CALLSITES: [Callsite];
-
 /// The context fields every event carries, with what each one holds.
 pub const CONTEXT_FIELDS: &[(&str, &str)] = &[
     ("anonymousId", "a random UUID created on first run and kept in the state file; never derived from the machine, user or network"),
@@ -52,11 +46,7 @@ pub struct Catalog {
 /// println!("{}", catalog.to_table());
 /// ```
 pub fn catalog() -> Catalog {
-    #[cfg(feature = "enabled")]
-    let all: &'static [Callsite] = &CALLSITES;
-    #[cfg(not(feature = "enabled"))]
-    let all: &'static [Callsite] = &[];
-    let mut events: Vec<&'static Callsite> = all.iter().collect();
+    let mut events: Vec<&'static Callsite> = crate::imp::callsites().iter().collect();
     events.sort_by(|a, b| {
         event_name(a)
             .cmp(&event_name(b))

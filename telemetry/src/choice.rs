@@ -37,34 +37,7 @@ pub const DISABLE_FLAG: &str = "--disable-telemetry";
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn enable(config: &Config) -> io::Result<Status> {
-    #[cfg(feature = "enabled")]
-    {
-        use crate::state::{self, Change, Loaded, State};
-        let dir = state_dir(config)?;
-        state::update(&dir, LOCK_WAIT, |loaded| {
-            let mut state = match loaded {
-                Loaded::Missing => State::generate()?,
-                Loaded::Valid(state) => state,
-                Loaded::Unreadable(reason) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!(
-                            "{reason}; the file was left as it is (it may hold an opt-out): \
-                             delete it, or disable telemetry to replace it, then enable again"
-                        ),
-                    ))
-                }
-            };
-            state.enabled = Some(true);
-            Ok(Change::Write(state))
-        })?;
-        Ok(crate::init::status(config))
-    }
-    #[cfg(not(feature = "enabled"))]
-    {
-        let _ = config;
-        Ok(Status::off(crate::consent::Source::CompiledOut))
-    }
+    crate::imp::enable(config)
 }
 
 /// Saves the user's choice to turn telemetry **off** and returns the resulting status.
@@ -87,46 +60,7 @@ pub fn enable(config: &Config) -> io::Result<Status> {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn disable(config: &Config) -> io::Result<Status> {
-    #[cfg(feature = "enabled")]
-    {
-        use crate::state::{self, Change, Loaded, State};
-        let dir = state_dir(config)?;
-        let change = |loaded: Loaded| {
-            let mut state = match loaded {
-                Loaded::Valid(state) => state,
-                Loaded::Missing | Loaded::Unreadable(_) => State::generate()?,
-            };
-            state.enabled = Some(false);
-            Ok(Change::Write(state))
-        };
-        match state::update(&dir, LOCK_WAIT, change) {
-            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                state::update_unlocked(&dir, change)?;
-            }
-            other => {
-                other?;
-            }
-        }
-        Ok(crate::init::status(config))
-    }
-    #[cfg(not(feature = "enabled"))]
-    {
-        let _ = config;
-        Ok(Status::off(crate::consent::Source::CompiledOut))
-    }
-}
-
-#[cfg(feature = "enabled")]
-const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
-
-#[cfg(feature = "enabled")]
-fn state_dir(config: &Config) -> io::Result<std::path::PathBuf> {
-    crate::state::state_dir(config).ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::NotFound,
-            "no home or config directory to keep the telemetry choice in",
-        )
-    })
+    crate::imp::disable(config)
 }
 
 /// Whether `--disable-telemetry` is among `args` (before any `--`, after which
@@ -195,53 +129,5 @@ mod tests {
         let mut args = vec!["--disable-telemetry", "a", "--disable-telemetry"];
         assert!(take_disable_flag(&mut args));
         assert_eq!(args, ["a"]);
-    }
-
-    #[cfg(feature = "enabled")]
-    mod saved {
-        use super::super::*;
-        use crate::state::{self, Loaded};
-
-        fn config(dir: &std::path::Path) -> Config {
-            Config::new("choice-test", "1.0").state_dir(dir)
-        }
-
-        #[test]
-        fn disable_then_enable_keeps_the_id() {
-            let dir = tempfile::tempdir().unwrap();
-            let config = config(dir.path());
-            let off = disable(&config).unwrap();
-            assert_eq!(off.saved_choice, Some(false));
-            let id = off.anonymous_id.clone().unwrap();
-            let on = enable(&config).unwrap();
-            assert_eq!(on.saved_choice, Some(true));
-            assert_eq!(on.anonymous_id.as_deref(), Some(id.as_str()));
-        }
-
-        #[test]
-        fn disable_replaces_a_corrupt_file_and_enable_refuses_to() {
-            let dir = tempfile::tempdir().unwrap();
-            let config = config(dir.path());
-            let path = dir.path().join(state::STATE_FILE);
-            std::fs::write(&path, b"{\"enabled\": fal").unwrap();
-            let error = enable(&config).unwrap_err();
-            assert_eq!(error.kind(), io::ErrorKind::InvalidData);
-            assert_eq!(std::fs::read(&path).unwrap(), b"{\"enabled\": fal");
-            disable(&config).unwrap();
-            match state::load(dir.path()) {
-                Loaded::Valid(state) => assert_eq!(state.enabled, Some(false)),
-                other => panic!("{other:?}"),
-            }
-        }
-
-        #[test]
-        fn no_writable_directory_is_an_error_not_a_panic() {
-            let dir = tempfile::tempdir().unwrap();
-            let file = dir.path().join("a-file");
-            std::fs::write(&file, b"").unwrap();
-            let config = Config::new("x", "1").state_dir(file.join("sub"));
-            assert!(disable(&config).is_err());
-            assert!(enable(&config).is_err());
-        }
     }
 }

@@ -61,7 +61,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use crate::config::Config;
-use crate::consent::Source;
+use crate::source::Source;
 use crate::status::Status;
 
 /// The `telemetry` subcommand, for `#[command(flatten)]` in the host's subcommand enum.

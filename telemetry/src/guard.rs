@@ -19,7 +19,6 @@ use crate::status::Status;
 #[derive(Debug)]
 pub struct Guard {
     status: Status,
-    #[cfg_attr(not(feature = "enabled"), allow(dead_code))]
     flush_timeout: Duration,
     owns_runtime: bool,
 }
@@ -48,8 +47,7 @@ impl Guard {
 impl Drop for Guard {
     fn drop(&mut self) {
         if self.owns_runtime {
-            #[cfg(feature = "enabled")]
-            crate::runtime::shutdown(self.flush_timeout);
+            crate::imp::shutdown(self.flush_timeout);
         }
     }
 }

@@ -70,150 +70,18 @@ pub trait HashArg {
 ///
 /// Its methods are the building blocks for [`HashArg`] implementations.
 pub struct ArgHasher {
-    /// The installation key.
-    #[cfg(feature = "enabled")]
-    key: [u8; 32],
-    /// The encoding so far, while it fits: a short argument is then hashed by one call of
-    /// BLAKE3's one-shot keyed hash (a single compression up to 64 bytes) rather than by
-    /// a streaming hasher fed piece by piece.
-    #[cfg(feature = "enabled")]
-    buffer: [u8; INLINE_ENCODING],
-    #[cfg(feature = "enabled")]
-    len: usize,
-    /// The streaming hasher, once the encoding outgrew `buffer`. The digest is the same
-    /// either way: BLAKE3 hashes the concatenation, however it is fed.
-    #[cfg(feature = "enabled")]
-    stream: Option<blake3::Hasher>,
-}
-
-/// Bytes of encoding kept on the stack before switching to the streaming hasher: the
-/// prefix (about 30 bytes) plus a string or path of about 200.
-#[cfg(feature = "enabled")]
-const INLINE_ENCODING: usize = 256;
-
-/// The digest of one argument value (the hot path calls [`digest_or_defer`], from one
-/// non-generic function, so tracked functions carry none of this). The hasher (about 2 KiB with its
-/// streaming state, which only long values touch) is built in place here, never moved.
-#[cfg(feature = "enabled")]
-#[inline]
-pub(crate) fn digest(
-    key: &[u8; 32],
-    name: &str,
-    write: &mut dyn FnMut(&mut ArgHasher),
-) -> [u8; 16] {
-    // Built here rather than returned by `new`: a move would copy the whole hasher.
-    let mut hasher = ArgHasher {
-        key: *key,
-        buffer: [0; INLINE_ENCODING],
-        len: 0,
-        stream: None,
-    };
-    hasher.write_prefix(name);
-    write(&mut hasher);
-    hasher.finish()
-}
-
-/// What the hot path calls for an argument within the budget (built in place like
-/// [`digest`]): the value's encoding (what
-/// follows the domain tag and the name) is offered to `defer`, which keeps it for the
-/// worker to hash when it is short enough (and returns `true`); otherwise, or when the
-/// encoding outgrew the buffer, the digest is computed here and returned.
-#[cfg(feature = "enabled")]
-#[inline]
-pub(crate) fn digest_or_defer(
-    key: &[u8; 32],
-    name: &str,
-    write: &mut dyn FnMut(&mut ArgHasher),
-    defer: &mut dyn FnMut(&[u8]) -> bool,
-) -> Option<[u8; 16]> {
-    let mut hasher = ArgHasher {
-        key: *key,
-        buffer: [0; INLINE_ENCODING],
-        len: 0,
-        stream: None,
-    };
-    hasher.write_prefix(name);
-    let prefix = hasher.len;
-    write(&mut hasher);
-    if hasher.stream.is_none() && defer(&hasher.buffer[prefix..hasher.len]) {
-        return None;
-    }
-    Some(hasher.finish())
-}
-
-/// The digest of a value whose encoding the hot path deferred (see [`digest_or_defer`]):
-/// computed on the worker, byte for byte the same as [`digest`] over the value.
-#[cfg(feature = "enabled")]
-pub(crate) fn digest_encoding(key: &[u8; 32], name: &str, encoding: &[u8]) -> [u8; 16] {
-    digest(key, name, &mut |hasher| hasher.write_raw(encoding))
+    /// Where the encoding goes: the keyed BLAKE3 state, or nothing when compiled out.
+    pub(crate) encoder: crate::imp::Encoder,
 }
 
 impl ArgHasher {
-    /// A hasher keyed with the installation key, for the argument called `name` (the
-    /// hot path uses [`digest`], which builds it in place).
-    #[cfg(all(test, feature = "enabled"))]
-    pub(crate) fn new(key: &[u8; 32], name: &str) -> Self {
-        let mut hasher = ArgHasher {
-            key: *key,
-            buffer: [0; INLINE_ENCODING],
-            len: 0,
-            stream: None,
-        };
-        hasher.write_prefix(name);
-        hasher
-    }
-
-    /// The domain tag and the argument's name.
-    #[cfg(feature = "enabled")]
     #[inline]
-    fn write_prefix(&mut self, name: &str) {
-        self.write_raw(b"telemetry/arg/v1\0");
-        self.write_len_prefixed(name.as_bytes());
-    }
-
-    /// The 128-bit digest.
-    #[cfg(feature = "enabled")]
-    pub(crate) fn finish(&self) -> [u8; 16] {
-        let digest = match &self.stream {
-            Some(stream) => stream.finalize(),
-            None => blake3::keyed_hash(&self.key, &self.buffer[..self.len]),
-        };
-        let mut out = [0u8; 16];
-        out.copy_from_slice(&digest.as_bytes()[..16]);
-        out
+    pub(crate) fn write_raw(&mut self, bytes: &[u8]) {
+        self.encoder.write(bytes);
     }
 
     #[inline]
-    fn write_raw(&mut self, bytes: &[u8]) {
-        #[cfg(feature = "enabled")]
-        {
-            let end = self.len + bytes.len();
-            if end <= INLINE_ENCODING && self.stream.is_none() {
-                self.buffer[self.len..end].copy_from_slice(bytes);
-                self.len = end;
-            } else {
-                self.write_streaming(bytes);
-            }
-        }
-        #[cfg(not(feature = "enabled"))]
-        let _ = bytes;
-    }
-
-    /// Feeds the streaming hasher, starting it with the buffered encoding the first time.
-    #[cfg(feature = "enabled")]
-    #[cold]
-    #[inline(never)]
-    fn write_streaming(&mut self, bytes: &[u8]) {
-        let stream = self.stream.get_or_insert_with(|| {
-            let mut stream = blake3::Hasher::new_keyed(&self.key);
-            stream.update(&self.buffer[..self.len]);
-            stream
-        });
-        stream.update(bytes);
-    }
-
-    #[inline]
-    fn write_len_prefixed(&mut self, bytes: &[u8]) {
+    pub(crate) fn write_len_prefixed(&mut self, bytes: &[u8]) {
         self.write_raw(&(bytes.len() as u64).to_le_bytes());
         self.write_raw(bytes);
     }
@@ -242,15 +110,24 @@ impl ArgHasher {
     /// }
     /// ```
     pub fn write_int(&mut self, value: i128) {
-        let mut digits = [0; DECIMAL_DIGITS];
+        let mut digits = itoa::Buffer::new();
         self.write_raw(b"n");
-        self.write_len_prefixed(decimal(value.unsigned_abs(), value < 0, &mut digits));
+        // Most values fit 64 bits, whose formatting needs no 128-bit division.
+        let text = match i64::try_from(value) {
+            Ok(small) => digits.format(small),
+            Err(_) => digits.format(value),
+        };
+        self.write_len_prefixed(text.as_bytes());
     }
 
     fn write_uint(&mut self, value: u128) {
-        let mut digits = [0; DECIMAL_DIGITS];
+        let mut digits = itoa::Buffer::new();
         self.write_raw(b"n");
-        self.write_len_prefixed(decimal(value, false, &mut digits));
+        let text = match u64::try_from(value) {
+            Ok(small) => digits.format(small),
+            Err(_) => digits.format(value),
+        };
+        self.write_len_prefixed(text.as_bytes());
     }
 
     /// Writes a boolean (tag `b`).
@@ -318,43 +195,6 @@ impl ArgHasher {
     pub fn write_some(&mut self) {
         self.write_raw(b"1");
     }
-}
-
-/// Room for the decimal text of any `i128` or `u128`, sign included.
-const DECIMAL_DIGITS: usize = 40;
-
-/// The decimal text of `magnitude` (with a leading `-` when `negative`), written at the
-/// end of `out` without allocating: the same bytes as `to_string`.
-fn decimal(magnitude: u128, negative: bool, out: &mut [u8; DECIMAL_DIGITS]) -> &[u8] {
-    let mut at = out.len();
-    let mut push = |digit: u8| {
-        at -= 1;
-        out[at] = digit;
-    };
-    match u64::try_from(magnitude) {
-        // The common case, without 128-bit divisions.
-        Ok(mut rest) => loop {
-            push(b'0' + (rest % 10) as u8);
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        },
-        Err(_) => {
-            let mut rest = magnitude;
-            loop {
-                push(b'0' + (rest % 10) as u8);
-                rest /= 10;
-                if rest == 0 {
-                    break;
-                }
-            }
-        }
-    }
-    if negative {
-        push(b'-');
-    }
-    &out[at..]
 }
 
 impl HashArg for str {
@@ -521,21 +361,15 @@ impl<T: HashArg + ToOwned + ?Sized> HashArg for std::borrow::Cow<'_, T> {
     }
 }
 
-/// Encodes a digest as sent on the wire: unpadded URL-safe base64.
-#[cfg(feature = "enabled")]
-pub(crate) fn encode(digest: &[u8; 16]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
-}
-
 #[cfg(all(test, feature = "enabled"))]
 mod tests {
     use super::*;
+    use crate::call::{digest_encoding, digest_or_defer, encode};
 
     fn hash_of<T: HashArg + ?Sized>(key: &[u8; 32], name: &str, value: &T) -> String {
-        let mut hasher = ArgHasher::new(key, name);
-        value.hash_arg(&mut hasher);
-        encode(&hasher.finish())
+        crate::call::encode(&crate::call::digest(key, name, &mut |hasher| {
+            value.hash_arg(hasher);
+        }))
     }
 
     #[test]

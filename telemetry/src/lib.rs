@@ -91,16 +91,18 @@
 // Without `enabled`, the internals that only keep public signatures alive go unused.
 #![cfg_attr(not(feature = "enabled"), allow(dead_code, unused_imports))]
 
+// The public surface: the same items, with the same signatures, whether telemetry is
+// compiled in or out.
 mod callsite;
 mod catalog;
 mod choice;
 mod config;
-mod consent;
 mod event;
 mod guard;
 mod hash;
 mod manual;
 mod outcome;
+mod source;
 mod status;
 
 pub mod sink;
@@ -108,30 +110,24 @@ pub mod sink;
 #[cfg(feature = "clap")]
 pub mod cli;
 
+/// The one switch between the real private API and its no-op twin.
+mod imp;
+
+// What runs only when telemetry is compiled in, in the order a record flows: consent
+// decides, the caller's thread records, the worker builds events, the delivery sends
+// them; `fs` and `diag` serve all of them.
 #[cfg(feature = "enabled")]
-mod clock;
+mod call;
 #[cfg(feature = "enabled")]
-mod context;
+mod consent;
+#[cfg(feature = "enabled")]
+mod delivery;
 #[cfg(feature = "enabled")]
 mod diag;
 #[cfg(feature = "enabled")]
-mod endpoint;
+mod fs;
 #[cfg(feature = "enabled")]
-mod init;
-#[cfg(feature = "enabled")]
-mod invocation;
-#[cfg(feature = "enabled")]
-mod notice;
-#[cfg(feature = "enabled")]
-mod owner_only;
-#[cfg(feature = "enabled")]
-mod recorder;
-#[cfg(feature = "enabled")]
-mod runtime;
-#[cfg(feature = "enabled")]
-mod scrub;
-#[cfg(feature = "enabled")]
-mod state;
+mod worker;
 
 #[doc(hidden)]
 #[cfg(feature = "enabled")]
@@ -142,13 +138,13 @@ pub use callsite::{ArgMode, ArgSpec, Callsite, Category};
 pub use catalog::{catalog, Catalog, CONTEXT_FIELDS};
 pub use choice::{disable, disable_flag, enable, take_disable_flag, DISABLE_FLAG};
 pub use config::{Config, DEFAULT_EVENT_BUDGET, DEFAULT_FLUSH_TIMEOUT};
-pub use consent::{parse_bool, Source};
 pub use event::{Batch, Context, Event, NameVersion};
 pub use guard::Guard;
 pub use hash::{ArgHasher, HashArg};
 pub use manual::Call;
 pub use outcome::Outcome;
 pub use sink::{Sink, SinkError};
+pub use source::{parse_bool, Source};
 pub use status::Status;
 
 /// A runnable example, compiled and run as a doctest of this crate:
@@ -221,18 +217,7 @@ pub use telemetry_macros::tracked_step;
 /// assert!(!guard.is_enabled());
 /// ```
 pub fn init(config: Config) -> Guard {
-    #[cfg(feature = "enabled")]
-    {
-        init::init(config)
-    }
-    #[cfg(not(feature = "enabled"))]
-    {
-        Guard::new(
-            Status::off(Source::CompiledOut),
-            config.flush_timeout,
-            false,
-        )
-    }
+    imp::init(config)
 }
 
 /// Waits, at most the configured `flush_timeout`, until everything recorded so far is
@@ -243,8 +228,7 @@ pub fn init(config: Config) -> Guard {
 /// telemetry::flush(); // returns at once when telemetry is off
 /// ```
 pub fn flush() {
-    #[cfg(feature = "enabled")]
-    runtime::flush(init::flush_timeout());
+    imp::flush();
 }
 
 /// Sends a custom event through the same pipeline: `properties` is any serializable
@@ -258,24 +242,7 @@ pub fn flush() {
 /// telemetry::track("export_finished", serde_json::json!({"format": "parquet", "files": 3}));
 /// ```
 pub fn track<P: serde::Serialize>(event: &str, properties: P) {
-    #[cfg(feature = "enabled")]
-    {
-        if !runtime::is_recording() {
-            return;
-        }
-        let properties = match serde_json::to_value(properties) {
-            Ok(serde_json::Value::Object(map)) => map,
-            Ok(serde_json::Value::Null) | Err(_) => serde_json::Map::new(),
-            Ok(other) => std::iter::once(("value".to_owned(), other)).collect(),
-        };
-        runtime::send(runtime::Message::Custom(runtime::CustomEvent {
-            name: event.to_owned(),
-            at: std::time::SystemTime::now(),
-            properties,
-        }));
-    }
-    #[cfg(not(feature = "enabled"))]
-    let _ = (event, properties);
+    imp::track(event, properties);
 }
 
 /// What [`init`] would decide for `config`, without starting anything or writing any
@@ -295,13 +262,5 @@ pub fn track<P: serde::Serialize>(event: &str, properties: P) {
 /// # std::env::remove_var("DO_NOT_TRACK");
 /// ```
 pub fn status(config: &Config) -> Status {
-    #[cfg(feature = "enabled")]
-    {
-        init::status(config)
-    }
-    #[cfg(not(feature = "enabled"))]
-    {
-        let _ = config;
-        Status::off(Source::CompiledOut)
-    }
+    imp::status(config)
 }

@@ -19,38 +19,22 @@ use crate::outcome::Outcome;
 /// ```
 #[must_use = "a call records when it is finished or dropped"]
 pub struct Call {
-    #[cfg(feature = "enabled")]
-    guard: crate::recorder::CallGuard,
+    guard: crate::imp::CallGuard,
 }
 
 impl Call {
     #[doc(hidden)]
-    #[cfg(feature = "enabled")]
     #[inline]
     pub fn __start(callsite: &'static crate::Callsite) -> Self {
         Call {
-            guard: crate::recorder::CallGuard::start(callsite),
+            guard: crate::imp::start_call(callsite),
         }
-    }
-
-    #[doc(hidden)]
-    #[cfg(not(feature = "enabled"))]
-    pub fn __disabled() -> Self {
-        Call {}
     }
 
     /// Records the call with the outcome of `result` (see [`Outcome`]).
     pub fn finish<R: Outcome + ?Sized>(self, result: &R) {
-        #[cfg(feature = "enabled")]
-        {
-            let mut call = self;
-            call.guard.finish(
-                crate::recorder::Finish::new(result.is_success(), result.error_kind()),
-                || None,
-            );
-        }
-        #[cfg(not(feature = "enabled"))]
-        let _ = (self, result);
+        let mut call = self;
+        crate::imp::finish_call(&mut call.guard, result.is_success(), result.error_kind());
     }
 
     /// Records a success.
@@ -71,14 +55,8 @@ impl Call {
     /// call.failure("offline");
     /// ```
     pub fn failure(self, kind: &'static str) {
-        #[cfg(feature = "enabled")]
-        {
-            let mut call = self;
-            call.guard
-                .finish(crate::recorder::Finish::new(false, Some(kind)), || None);
-        }
-        #[cfg(not(feature = "enabled"))]
-        let _ = (self, kind);
+        let mut call = self;
+        crate::imp::finish_call(&mut call.guard, false, Some(kind));
     }
 }
 
@@ -133,9 +111,17 @@ macro_rules! step {
 #[cfg(not(feature = "enabled"))]
 #[macro_export]
 macro_rules! command {
-    ($name:literal) => {
-        $crate::Call::__disabled()
-    };
+    ($name:literal) => {{
+        static __TELEMETRY_CALLSITE: $crate::Callsite = $crate::Callsite::new(
+            $crate::Category::Command,
+            $name,
+            &[],
+            ::core::module_path!(),
+            ::core::file!(),
+            ::core::line!(),
+        );
+        $crate::Call::__start(&__TELEMETRY_CALLSITE)
+    }};
 }
 
 /// Starts a manually instrumented step call (no-op: built without `enabled`).
@@ -147,7 +133,15 @@ macro_rules! command {
 #[cfg(not(feature = "enabled"))]
 #[macro_export]
 macro_rules! step {
-    ($name:literal) => {
-        $crate::Call::__disabled()
-    };
+    ($name:literal) => {{
+        static __TELEMETRY_CALLSITE: $crate::Callsite = $crate::Callsite::new(
+            $crate::Category::Step,
+            $name,
+            &[],
+            ::core::module_path!(),
+            ::core::file!(),
+            ::core::line!(),
+        );
+        $crate::Call::__start(&__TELEMETRY_CALLSITE)
+    }};
 }

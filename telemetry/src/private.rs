@@ -8,16 +8,14 @@
 pub use ::core;
 pub use ::std;
 
+pub use crate::call::{CallGuard, Finish, Instrumented};
 pub use crate::callsite::{ArgMode, ArgSpec, Callsite, Category};
 pub use crate::hash::HashArg;
 pub use crate::outcome::Outcome;
-pub use crate::recorder::{CallGuard, Finish, Instrumented};
 
-#[cfg(feature = "enabled")]
 pub use ::linkme;
 
-#[cfg(feature = "enabled")]
-pub use crate::catalog::CALLSITES;
+pub use crate::imp::enabled::CALLSITES;
 
 /// Wraps a reference to a returned value so the expansion can pick, by autoref
 /// specialization, the [`Outcome`] impl when there is one and "success" otherwise.
@@ -101,14 +99,13 @@ macro_rules! __telemetry_callsite {
     };
 }
 
-#[cfg(feature = "enabled")]
 pub use crate::__telemetry_callsite as callsite;
 
 /// Whether tracked calls are being recorded: the relaxed load every tracked call starts
 /// with. For the `disabled` benchmark's baseline (the cost of any runtime opt-out check).
 #[inline(always)]
 pub fn is_recording() -> bool {
-    crate::runtime::is_recording()
+    crate::call::is_recording()
 }
 
 /// Runs the body of a synchronous tracked function (added for `telemetry-macros`).

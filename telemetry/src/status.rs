@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::consent::Source;
+use crate::source::Source;
 
 /// Whether telemetry is on, which source decided, and where its state lives.
 ///

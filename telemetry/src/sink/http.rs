@@ -159,11 +159,12 @@ impl Sink for HttpSink {
             .send(&body[..])
             .map_err(|error| SinkError::retry(describe(&error)))?;
         let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get("retry-after")
+        // Only an answer that asks to come back later has a say in when.
+        let retry_after = (status == 429 || status >= 500)
+            .then(|| response.headers().get("retry-after"))
+            .flatten()
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| crate::runtime::backoff::parse_retry_after(value, SystemTime::now()));
+            .and_then(|value| parse_retry_after(value, SystemTime::now()));
         // Read the (small) answer so the connection goes back to the pool for the next
         // batch. A 2xx whose body cannot be read was still accepted.
         let _ = response
@@ -203,6 +204,18 @@ fn describe(error: &ureq::Error) -> String {
     }
 }
 
+/// Parses a `Retry-After` header: a number of seconds, or an HTTP date, which becomes
+/// the time left until it. Anything else, a date too far out to represent included, is
+/// `None`: a header never makes delivery fail.
+fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,5 +246,38 @@ mod tests {
         assert_eq!(tls_problem("http://127.0.0.1:8080/v1/batch"), None);
         let problem = tls_problem("HTTPS://collector.example.com/v1/batch");
         assert_eq!(problem.is_some(), !cfg!(feature = "tls"));
+    }
+
+    #[test]
+    fn retry_after_accepts_seconds_and_http_dates() {
+        use std::time::UNIX_EPOCH;
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_777); // 1994-11-06T08:49:37Z
+        assert_eq!(
+            parse_retry_after(" 120 ", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:50:37 GMT", now),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            parse_retry_after("Tue, 29 Feb 2028 00:00:00 GMT", UNIX_EPOCH),
+            Some(Duration::from_secs(1_835_395_200))
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-5", now), None);
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 25:00:00 GMT", now),
+            None
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 400000000000 08:49:37 GMT", now),
+            None,
+            "a date beyond any clock is ignored, not a panic"
+        );
     }
 }

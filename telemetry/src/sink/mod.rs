@@ -7,6 +7,8 @@
 //! - your own: implement [`Sink`].
 
 mod debug;
+#[cfg(feature = "enabled")]
+pub(crate) mod endpoint;
 mod file;
 #[cfg(feature = "enabled")]
 mod http;

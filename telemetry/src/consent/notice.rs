@@ -10,8 +10,8 @@ use std::io::{self, Write as _};
 use std::path::Path;
 use std::time::Duration;
 
+use super::state::{self, Change, Loaded};
 use crate::config::Config;
-use crate::state::{self, Change, Loaded};
 
 /// How long a first run waits for the state lock before giving up on this run.
 const LOCK_WAIT: Duration = Duration::from_millis(500);
@@ -43,7 +43,7 @@ pub(crate) enum Noticed {
 /// Records that the notice was shown and then prints it, unless another run already did.
 /// In CI, does nothing.
 pub(crate) fn show_once(config: &Config, dir: &Path) -> Noticed {
-    if crate::context::is_ci() {
+    if crate::worker::is_ci() {
         return Noticed::Done;
     }
     let mut turned_off = None;

@@ -9,8 +9,8 @@ use std::time::SystemTime;
 
 use crossbeam_channel::Sender;
 
+use super::invocation::CommandContext;
 use crate::callsite::Callsite;
-use crate::invocation::CommandContext;
 
 use super::capture::{self, Refused};
 
@@ -58,7 +58,7 @@ pub(crate) struct Record {
 ///
 /// Boxed, and reused: the worker empties a box it is done with and hands it back
 /// ([`recycle`](Cold::recycle)), and a caller takes one from there
-/// ([`take_cold`](super::take_cold)) before it allocates one, so the box is neither
+/// ([`take_cold`](super::channel::take_cold)) before it allocates one, so the box is neither
 /// allocated on a caller's thread nor freed on the worker's (which would make the
 /// allocator's per-thread cache miss on every call). Its spill keeps its memory too.
 pub(crate) struct Cold {
@@ -302,7 +302,10 @@ impl ArgSlots {
     /// first use.
     #[inline]
     fn push_spilled(&mut self, index: u8, kind: u8, write: impl FnOnce(&mut Vec<u8>)) {
-        let spill = &mut self.spilled.get_or_insert_with(super::take_cold).spill;
+        let spill = &mut self
+            .spilled
+            .get_or_insert_with(super::channel::take_cold)
+            .spill;
         let header = spill.len();
         spill.extend_from_slice(&[index, kind, 0, 0, 0, 0]);
         let start = spill.len();

@@ -8,7 +8,7 @@
 //! record; beyond the callsite's event budget, two relaxed atomic additions instead of
 //! the encoding and the send. No JSON, no I/O, no lock, and no allocation: a call with
 //! arguments or a failure carries them in a box that the worker handed back (see
-//! [`take_cold`](crate::runtime::take_cold)), allocated only when none is waiting.
+//! [`take_cold`](super::channel::take_cold)), allocated only when none is waiting.
 //!
 //! A hashed argument whose encoding is short (up to 45 bytes: a string of up to 36) is
 //! not hashed here: its encoding, the exact bytes the keyed BLAKE3 would take after the
@@ -20,7 +20,7 @@
 //! arguments, is hashed on the caller's thread. The hash is the same either way.
 //!
 //! A recorded argument travels the same way, as tagged bytes that the worker turns into
-//! JSON (see [`capture`](crate::runtime::capture)): inline in the record when short, in
+//! JSON (see [`capture`](super::capture)): inline in the record when short, in
 //! a reused spill otherwise.
 
 use std::future::Future;
@@ -28,12 +28,13 @@ use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
+use super::capture::{self, Refused};
+use super::channel;
+use super::clock;
+use super::invocation::{self, CommandContext};
+use super::record::{ArgSlots, Record};
 use crate::callsite::{ArgMode, Callsite, Category};
-use crate::clock;
 use crate::hash::{ArgHasher, HashArg};
-use crate::invocation::{self, CommandContext};
-use crate::runtime::capture::{self, Refused};
-use crate::runtime::{self, Record};
 
 /// The stack buffer a recorded value is first taken into: values up to this many bytes
 /// of tagged bytes (a struct of a few short fields, a list of a few names) are encoded
@@ -112,7 +113,7 @@ struct Active {
     /// The callsite had spent its event budget when the call started, so the call will be
     /// folded into the aggregate: its arguments are neither hashed nor recorded.
     folding: bool,
-    args: runtime::ArgSlots,
+    args: ArgSlots,
 }
 
 impl CallGuard {
@@ -132,7 +133,7 @@ impl CallGuard {
 
     #[inline(always)]
     fn begin(callsite: &'static Callsite, set_thread_context: bool) -> Self {
-        if !runtime::is_recording() {
+        if !channel::is_recording() {
             return CallGuard {
                 active: ManuallyDrop::new(None),
             };
@@ -150,7 +151,7 @@ impl CallGuard {
             }
             Category::Step => (invocation::current(), None),
         };
-        let folding = callsite.counters().over_budget(runtime::budget());
+        let folding = callsite.counters().over_budget(channel::budget());
         CallGuard {
             active: ManuallyDrop::new(Some(Active {
                 callsite,
@@ -159,7 +160,7 @@ impl CallGuard {
                 restore,
                 synchronous: set_thread_context,
                 folding,
-                args: runtime::ArgSlots::new(),
+                args: ArgSlots::new(),
             })),
         }
     }
@@ -203,12 +204,12 @@ impl CallGuard {
             return;
         };
         debug_assert_eq!(spec.mode, ArgMode::Hashed);
-        if let Some(key) = runtime::hash_key() {
+        if let Some(key) = channel::hash_key() {
             // A short encoding is kept in the record and hashed by the worker (it never
             // leaves the process unhashed); a longer one is hashed here.
             let later = active.callsite.args().len() - index - 1;
             let args = &mut active.args;
-            let digest = crate::hash::digest_or_defer(key, spec.name, write, &mut |encoding| {
+            let digest = super::digest::digest_or_defer(key, spec.name, write, &mut |encoding| {
                 args.push_encoding(index, encoding, later)
             });
             if let Some(digest) = digest {
@@ -219,7 +220,7 @@ impl CallGuard {
 
     /// Records the argument at `index` as it is (`record(..)` only), unless the call is
     /// beyond its callsite's event budget. The value is taken as tagged bytes, which the
-    /// worker turns into JSON (see [`capture`](crate::runtime::capture)).
+    /// worker turns into JSON (see [`capture`](super::capture)).
     #[inline]
     pub fn record_arg<T: serde::Serialize + ?Sized>(&mut self, index: usize, value: &T) {
         if self.wants_args() {
@@ -285,7 +286,7 @@ impl CallGuard {
             // value, and handing the borrow to a function the compiler cannot see into
             // would keep that value in memory even on the path that never records.
             let message =
-                if !outcome.success() && !active.folding && runtime::wants_error_messages() {
+                if !outcome.success() && !active.folding && channel::wants_error_messages() {
                     message()
                 } else {
                     None
@@ -309,11 +310,11 @@ impl CallGuard {
         let claimed = if active.folding {
             None
         } else {
-            counters.claim_event(runtime::budget())
+            counters.claim_event(channel::budget())
         };
         if let Some(claimed) = claimed {
             // A message is scrubbed on the worker: the caller's thread only takes the text.
-            runtime::send_call(claimed, || {
+            channel::send_call(claimed, || {
                 Record::new(
                     active.callsite,
                     end_ns,
@@ -321,13 +322,13 @@ impl CallGuard {
                     (outcome.success(), outcome.error_kind(), message),
                     active.context,
                     &mut active.args,
-                    runtime::take_cold,
+                    channel::take_cold,
                 )
             });
         } else {
             let invocation = active.context.map_or(0, |context| context.invocation);
             counters.fold(elapsed_ns, outcome.success(), invocation);
-            crate::callsite::list_folding(active.callsite);
+            super::counters::list_folding(active.callsite);
         }
         // Drops what is left (recorded values of a call folded after all).
         *self.active = None;
@@ -417,14 +418,12 @@ impl<F: Future> Future for Instrumented<F> {
 
 #[cfg(test)]
 mod tests {
-    use crate::hash::{ArgHasher, HashArg};
+    use crate::hash::HashArg;
 
     const KEY: [u8; 32] = [42; 32];
 
     fn fast<T: HashArg + ?Sized>(name: &str, value: &T) -> [u8; 16] {
-        let mut hasher = ArgHasher::new(&KEY, name);
-        value.hash_arg(&mut hasher);
-        hasher.finish()
+        crate::call::digest(&KEY, name, &mut |hasher| value.hash_arg(hasher))
     }
 
     /// The documented encoding fed to a streaming BLAKE3 hasher piece by piece, as the

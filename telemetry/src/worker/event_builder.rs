@@ -5,10 +5,10 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value};
 
-use super::record::{ArgValueRef, CustomEvent, Record};
-use crate::callsite::{Callsite, Folded};
+use crate::call::{self, ArgValueRef, CustomEvent, Folded, Record};
+use crate::callsite::Callsite;
+use crate::delivery::timestamp;
 use crate::event::{Context, Event};
-use crate::hash;
 
 /// Everything that is the same for all events of this process.
 pub(crate) struct EventBuilder {
@@ -92,7 +92,7 @@ impl EventBuilder {
             if let Some(message) = record.cold.as_ref().and_then(|cold| cold.message.as_ref()) {
                 error.insert(
                     "message".into(),
-                    Value::String(crate::scrub::scrub(message)),
+                    Value::String(super::scrub::scrub(message)),
                 );
             }
             properties.insert("error".into(), Value::Object(error));
@@ -127,7 +127,7 @@ impl EventBuilder {
         };
         let counters = record.callsite.counters();
         counters.fold(record.elapsed_ns, record.success(), invocation);
-        crate::callsite::list_folding(record.callsite);
+        call::list_folding(record.callsite);
     }
 
     /// Calls of `callsite` folded since the last aggregate.
@@ -189,11 +189,11 @@ fn args(callsite: &Callsite, record: &Record) -> Map<String, Value> {
             continue;
         };
         let value = match value {
-            ArgValueRef::Hash(digest) => Value::String(hash::encode(digest)),
-            ArgValueRef::Recorded(bytes) => super::capture::decode(bytes),
+            ArgValueRef::Hash(digest) => Value::String(call::encode(digest)),
+            ArgValueRef::Recorded(bytes) => call::decode_captured(bytes),
             // Deferred by the hot path: hashed here, before anything is built from it.
-            ArgValueRef::Encoding(encoding) => match super::hash_key() {
-                Some(key) => Value::String(hash::encode(&hash::digest_encoding(
+            ArgValueRef::Encoding(encoding) => match call::hash_key() {
+                Some(key) => Value::String(call::encode(&call::digest_encoding(
                     key, spec.name, encoding,
                 ))),
                 None => continue,
@@ -210,17 +210,12 @@ fn seconds(nanos: u64) -> Value {
     Value::from(micros as f64 / 1e6)
 }
 
-/// RFC 3339 in UTC with milliseconds, as Segment expects.
-pub(crate) fn timestamp(at: SystemTime) -> String {
-    humantime::format_rfc3339_millis(at).to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::call::{ArgSlots, Cold};
     use crate::callsite::{ArgMode, ArgSpec, Category};
     use crate::event::NameVersion;
-    use crate::runtime::record::{ArgSlots, Cold};
     use serde_json::json;
 
     static INIT: Callsite = Callsite::new(
@@ -317,9 +312,7 @@ mod tests {
         let mut args = ArgSlots::new();
         args.push_digest(0, [1; 16]);
         // In the spill, as a recorded value too long to be inline would be.
-        args.push_captured(1, |bytes| {
-            super::super::capture::encode_into("duckdb", bytes)
-        });
+        args.push_captured(1, |bytes| crate::call::capture_into("duckdb", bytes));
         let record = Record::new(
             &INIT,
             BASE_NS,
@@ -363,7 +356,7 @@ mod tests {
     fn failures_steps_and_aggregates() {
         static LOAD: Callsite = Callsite::new(Category::Step, "load", &[], "minietl", "main.rs", 2);
         let mut builder = builder();
-        let command = crate::invocation::CommandContext {
+        let command = crate::call::CommandContext {
             callsite: &INIT,
             invocation: 7,
         };
@@ -382,7 +375,7 @@ mod tests {
         assert_eq!(event.properties["command"], "init");
         assert_eq!(event.properties["invocation_id"], builder.invocation_id(7));
 
-        let folded = crate::callsite::Folded {
+        let folded = crate::call::Folded {
             count: 10,
             failures: 1,
             total_ns: 10_000,

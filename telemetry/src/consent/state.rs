@@ -6,8 +6,8 @@
 //!
 //! How it is written, and why:
 //!
-//! - **Created only if absent.** A first run writes a complete temporary file and then
-//!   hard-links it to `state.json`. A link fails if the target exists, so of several
+//! - **Created only if absent.** A first run writes a complete temporary file and moves
+//!   it to `state.json` without replacing one that exists ([`crate::fs`]), so of several
 //!   first runs started at once exactly one wins, and the others read the winner's id.
 //! - **Replaced atomically.** Every later change (the notice was shown, `enable`,
 //!   `disable`) writes a complete temporary file and renames it over `state.json`: a
@@ -21,14 +21,14 @@
 //! - **Forward compatible.** Fields this version does not know are kept when the file is
 //!   rewritten.
 
-use std::fs;
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+use crate::fs;
 
 /// The name of the state file inside the state directory.
 pub(crate) const STATE_FILE: &str = "state.json";
@@ -150,7 +150,7 @@ fn hex(bytes: &[u8]) -> String {
 /// Reads the state file in `dir`. Never writes.
 pub(crate) fn load(dir: &Path) -> Loaded {
     let path = dir.join(STATE_FILE);
-    let bytes = match fs::read(&path) {
+    let bytes = match std::fs::read(&path) {
         Ok(bytes) => bytes,
         // A parent that is not a directory: no state file can exist there (creating it
         // will fail next, and report that).
@@ -178,28 +178,10 @@ pub(crate) fn load(dir: &Path) -> Loaded {
 /// Creates the state file with `state` unless one exists; returns the state that won
 /// (ours, or the one a parallel first run wrote first).
 pub(crate) fn create(dir: &Path, state: &State) -> io::Result<State> {
-    create_dir(dir)?;
-    let path = dir.join(STATE_FILE);
-    let temporary = write_temporary(dir, state)?;
-    // A hard link fails if the target exists: exactly "create only if absent", and the
-    // file appears complete or not at all.
-    let linked = fs::hard_link(&temporary, &path);
-    let _ = fs::remove_file(&temporary);
-    match linked {
-        Ok(()) => Ok(state.clone()),
-        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => winner(dir),
-        // A file system without hard links: an exclusive create is still "only if
-        // absent", though a reader racing with it may see a partial file (and then stay
-        // off for its run, which is safe).
-        Err(_) => match write_file(&path, state, true) {
-            Ok(()) => Ok(state.clone()),
-            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => winner(dir),
-            Err(error) => Err(error),
-        },
+    fs::create_private_dir(dir)?;
+    if fs::create_if_absent(dir, STATE_FILE, &to_bytes(state)?)? {
+        return Ok(state.clone());
     }
-}
-
-fn winner(dir: &Path) -> io::Result<State> {
     match load(dir) {
         Loaded::Valid(winner) => Ok(winner),
         Loaded::Missing => Err(io::Error::other("the state file vanished")),
@@ -207,13 +189,16 @@ fn winner(dir: &Path) -> io::Result<State> {
     }
 }
 
-/// Replaces the state file with `state` (temporary file, then rename).
+/// Replaces the state file with `state`, atomically.
 pub(crate) fn store(dir: &Path, state: &State) -> io::Result<()> {
-    create_dir(dir)?;
-    let temporary = write_temporary(dir, state)?;
-    fs::rename(&temporary, dir.join(STATE_FILE)).inspect_err(|_| {
-        let _ = fs::remove_file(&temporary);
-    })
+    fs::create_private_dir(dir)?;
+    fs::write_atomic(dir, STATE_FILE, &to_bytes(state)?)
+}
+
+fn to_bytes(state: &State) -> io::Result<Vec<u8>> {
+    let mut bytes = serde_json::to_vec_pretty(state).map_err(io::Error::other)?;
+    bytes.push(b'\n');
+    Ok(bytes)
 }
 
 /// What [`update`] should do with the state it read.
@@ -238,8 +223,18 @@ pub(crate) fn update(
     wait: Duration,
     change: impl FnMut(Loaded) -> io::Result<Change>,
 ) -> io::Result<Option<State>> {
-    create_dir(dir)?;
-    let _lock = Lock::acquire(dir, wait)?;
+    fs::create_private_dir(dir)?;
+    let _lock = match fs::LockFile::acquire(dir, LOCK_FILE, wait)? {
+        Ok(lock) => Some(lock),
+        Err(fs::Locked::Busy) => {
+            return Err(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                "the state file is busy (locked by another process)",
+            ))
+        }
+        // No locking on this file system (some network mounts): go on without.
+        Err(fs::Locked::Unsupported(_) | fs::Locked::Yes) => None,
+    };
     apply(dir, change)
 }
 
@@ -249,7 +244,7 @@ pub(crate) fn update_unlocked(
     dir: &Path,
     change: impl FnMut(Loaded) -> io::Result<Change>,
 ) -> io::Result<Option<State>> {
-    create_dir(dir)?;
+    fs::create_private_dir(dir)?;
     apply(dir, change)
 }
 
@@ -277,94 +272,10 @@ fn apply(
     Err(io::Error::other("the state file keeps changing"))
 }
 
-/// An exclusive advisory lock on `.state.lock`, released when dropped (or when the
-/// process dies, so a crash never leaves a stale lock).
-struct Lock {
-    _file: Option<fs::File>,
-}
-
-impl Lock {
-    fn acquire(dir: &Path, wait: Duration) -> io::Result<Lock> {
-        let file = crate::owner_only::options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(dir.join(LOCK_FILE))?;
-        let deadline = Instant::now() + wait;
-        let mut pause = Duration::from_millis(1);
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(Lock { _file: Some(file) }),
-                Err(fs::TryLockError::WouldBlock) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return Err(io::Error::new(
-                            io::ErrorKind::WouldBlock,
-                            "the state file is busy (locked by another process)",
-                        ));
-                    }
-                    std::thread::sleep(pause.min(deadline - now));
-                    pause = (pause * 2).min(Duration::from_millis(20));
-                }
-                // No locking on this file system (some network mounts): go on without.
-                Err(fs::TryLockError::Error(error))
-                    if error.kind() == io::ErrorKind::Unsupported =>
-                {
-                    return Ok(Lock { _file: None });
-                }
-                Err(fs::TryLockError::Error(error)) => return Err(error),
-            }
-        }
-    }
-}
-
-fn create_dir(dir: &Path) -> io::Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt as _;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
-}
-
-fn write_temporary(dir: &Path, state: &State) -> io::Result<PathBuf> {
-    let temporary = dir.join(format!(
-        ".{STATE_FILE}.{}.{}.tmp",
-        std::process::id(),
-        unique()
-    ));
-    write_file(&temporary, state, true)?;
-    Ok(temporary)
-}
-
-/// Writes `state` to a new file at `path`, owner-only, synced to disk.
-fn write_file(path: &Path, state: &State, create_new: bool) -> io::Result<()> {
-    let mut file = crate::owner_only::options()
-        .write(true)
-        .create_new(create_new)
-        .open(path)?;
-    let mut bytes = serde_json::to_vec_pretty(state).map_err(io::Error::other)?;
-    bytes.push(b'\n');
-    let written = file.write_all(&bytes).and_then(|()| file.sync_all());
-    if let Err(error) = written {
-        let _ = fs::remove_file(path);
-        return Err(error);
-    }
-    Ok(())
-}
-
-fn unique() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    COUNTER.fetch_add(1, Ordering::Relaxed)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
 
     fn fresh() -> State {
         State::generate().expect("random source")
@@ -397,14 +308,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let state_dir = dir.path().join("nested/app-telemetry");
         create(&state_dir, &fresh()).unwrap();
-        let mode = fs::metadata(state_dir.join(STATE_FILE))
+        let mode = std::fs::metadata(state_dir.join(STATE_FILE))
             .unwrap()
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
-        let dir_mode = fs::metadata(&state_dir).unwrap().permissions().mode();
+        let dir_mode = std::fs::metadata(&state_dir).unwrap().permissions().mode();
         assert_eq!(dir_mode & 0o777, 0o700);
-        let names: Vec<_> = fs::read_dir(&state_dir)
+        let names: Vec<_> = std::fs::read_dir(&state_dir)
             .unwrap()
             .map(|entry| entry.unwrap().file_name())
             .collect();
@@ -443,9 +354,9 @@ mod tests {
             br#"{"version":1,"anonymous_id":"nope","hash_key":"00"}"#,
             br#"{"version":1,"anonymous_id":"6f1c3d4e-8a2b-4c1d-9e8f-0a1b2c3d4e5f","hash_key":"zz"}"#,
         ] {
-            fs::write(&path, content).unwrap();
+            std::fs::write(&path, content).unwrap();
             assert!(matches!(load(dir.path()), Loaded::Unreadable(_)));
-            assert_eq!(fs::read(&path).unwrap(), content);
+            assert_eq!(std::fs::read(&path).unwrap(), content);
         }
     }
 
@@ -462,7 +373,7 @@ mod tests {
         };
         read.enabled = Some(false);
         store(dir.path(), &read).unwrap();
-        let text = fs::read_to_string(dir.path().join(STATE_FILE)).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(STATE_FILE)).unwrap();
         assert!(text.contains("\"future\""), "{text}");
     }
 
@@ -496,7 +407,9 @@ mod tests {
     #[test]
     fn a_held_lock_makes_update_give_up_in_time() {
         let dir = tempfile::tempdir().unwrap();
-        let held = Lock::acquire(dir.path(), Duration::ZERO).unwrap();
+        let held = fs::LockFile::acquire(dir.path(), LOCK_FILE, Duration::ZERO)
+            .unwrap()
+            .unwrap();
         let started = Instant::now();
         let error = update(dir.path(), Duration::from_millis(50), |_| {
             Ok(Change::Write(fresh()))

@@ -1,10 +1,11 @@
 //! Hands batches to the sink and decides what happens to those it refuses.
 //!
 //! For a *durable* sink (the HTTP sink: see [`Sink::durable`]) nothing is lost on the
-//! way: a batch that cannot be delivered now goes to the [spool](super::spool) on disk,
-//! and leaves it only once the receiver answered 2xx (or rejected it for good, which is
-//! counted). After a failure the [breaker](super::breaker) keeps every process of the
-//! app off the network for a back-off window; their events go straight to the spool.
+//! way: a batch that cannot be delivered now goes to the [spool](spool) on disk, and
+//! leaves it only once the receiver answered 2xx (or rejected it for good, which is
+//! counted). After a failure the [delivery state](delivery_state) keeps every process
+//! of the app off the network for a back-off window; their events go straight to the
+//! spool.
 //! A `410 Gone` stops this installation from sending for a long period.
 //!
 //! Other sinks (debug, file, the host's own) get a small in-memory retry with back-off;
@@ -14,9 +15,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::backoff;
-use super::breaker::{Breaker, Gate};
-use super::spool::Spool;
+mod backoff;
+mod delivery_state;
+mod spool;
+
+pub(crate) use delivery_state::DeliveryState;
+pub(crate) use spool::Spool;
+
+use delivery_state::Gate;
+
 use crate::event::{Batch, Event};
 use crate::sink::{Action, Sink};
 
@@ -27,6 +34,11 @@ const MAX_RETAINED: usize = 1_000;
 pub(crate) const RECORD_WAIT: Duration = Duration::from_millis(50);
 /// How often a long-running process looks for segments other processes spooled.
 const SPOOL_SCAN: Duration = Duration::from_secs(60);
+
+/// RFC 3339 in UTC with milliseconds, as Segment expects (`timestamp`, `sentAt`).
+pub(crate) fn timestamp(at: SystemTime) -> String {
+    humantime::format_rfc3339_millis(at).to_string()
+}
 
 /// Where a due batch goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,7 +69,7 @@ pub(crate) enum Sent {
 /// What the exit path needs to save undelivered events without the worker.
 pub(crate) struct ExitHandles {
     pub(crate) spool: Option<Arc<Spool>>,
-    pub(crate) breaker: Arc<Breaker>,
+    pub(crate) delivery_state: Arc<DeliveryState>,
 }
 
 /// Delivers batches through a sink; see the module documentation.
@@ -68,7 +80,7 @@ pub(crate) struct Delivery {
     state_dir: Option<PathBuf>,
     /// Set by [`prepare`](Delivery::prepare) for a durable sink with a cache directory.
     spool: Option<Arc<Spool>>,
-    breaker: Arc<Breaker>,
+    delivery_state: Arc<DeliveryState>,
     /// Whether the spool had segments when last looked at (or written to).
     spool_has_segments: bool,
     next_spool_scan: Instant,
@@ -94,7 +106,7 @@ impl Delivery {
             cache_dir,
             state_dir: None,
             spool: None,
-            breaker: Arc::new(Breaker::new(None, "")),
+            delivery_state: Arc::new(DeliveryState::new(None, "")),
             spool_has_segments: false,
             next_spool_scan: Instant::now(),
             round_trip: None,
@@ -117,7 +129,7 @@ impl Delivery {
     /// Opens the spool and the delivery record, once the app version is known.
     pub(crate) fn prepare(&mut self, app_version: &str) {
         let record_dir = self.state_dir.clone().or_else(|| self.cache_dir.clone());
-        self.breaker = Arc::new(Breaker::new(record_dir, app_version));
+        self.delivery_state = Arc::new(DeliveryState::new(record_dir, app_version));
         if self.durable {
             self.spool = self
                 .cache_dir
@@ -130,7 +142,7 @@ impl Delivery {
     pub(crate) fn exit_handles(&self) -> ExitHandles {
         ExitHandles {
             spool: self.spool.clone(),
-            breaker: Arc::clone(&self.breaker),
+            delivery_state: Arc::clone(&self.delivery_state),
         }
     }
 
@@ -157,7 +169,7 @@ impl Delivery {
         if self.spool.is_none() {
             return Route::Memory;
         }
-        match self.breaker.gate() {
+        match self.delivery_state.gate() {
             Gate::Open => Route::Network,
             Gate::Closed(_) => Route::Spool,
             Gate::Gone => {
@@ -176,7 +188,7 @@ impl Delivery {
         if Instant::now() >= self.next_spool_scan {
             self.scan_spool();
         }
-        self.spool_has_segments && self.breaker.gate() == Gate::Open
+        self.spool_has_segments && self.delivery_state.gate() == Gate::Open
     }
 
     /// How long the last delivered batch took, if one was delivered by this process.
@@ -192,12 +204,12 @@ impl Delivery {
         match result {
             Ok(()) => {
                 self.round_trip = Some(started.elapsed());
-                self.breaker.succeeded();
+                self.delivery_state.succeeded();
                 Sent::Delivered
             }
             Err(error) => match error.action() {
                 Action::Retry(after) => {
-                    self.breaker.failed(after, RECORD_WAIT);
+                    self.delivery_state.failed(after, RECORD_WAIT);
                     crate::diag::debug(format_args!(
                         "delivery of {events} events failed ({error}); {}",
                         self.next_attempt()
@@ -208,7 +220,7 @@ impl Delivery {
                     crate::diag::debug(format_args!(
                         "the receiver rejected {events} events ({error}); they are dropped"
                     ));
-                    self.breaker.succeeded();
+                    self.delivery_state.succeeded();
                     self.record_lost(events as u64);
                     Sent::Rejected
                 }
@@ -221,7 +233,7 @@ impl Delivery {
     }
 
     fn next_attempt(&self) -> String {
-        match self.breaker.gate() {
+        match self.delivery_state.gate() {
             Gate::Closed(at) => format!(
                 "no attempt before {} (kept in the spool)",
                 humantime::format_rfc3339_millis(at)
@@ -231,13 +243,13 @@ impl Delivery {
     }
 
     fn stop(&mut self, why: &str, events: u64) {
-        self.breaker.gone();
+        self.delivery_state.gone();
         self.stopped = true;
         let cleared = self.spool.as_ref().map_or(0, |spool| spool.clear());
         self.record_lost(events + cleared);
         crate::diag::debug(format_args!(
             "the receiver answered {why}: this installation sends nothing for {} days",
-            super::breaker::GONE_FOR.as_secs() / 86_400
+            delivery_state::GONE_FOR.as_secs() / 86_400
         ));
     }
 
@@ -292,7 +304,7 @@ impl Delivery {
         }
         let batch = Batch {
             batch: events,
-            sent_at: super::builder::timestamp(SystemTime::now()),
+            sent_at: timestamp(SystemTime::now()),
         };
         busy(true);
         let sent = self.send(&batch);
@@ -311,7 +323,7 @@ impl Delivery {
             return;
         }
         if self.spool.is_some() {
-            self.breaker.add_lost(events, RECORD_WAIT);
+            self.delivery_state.add_lost(events, RECORD_WAIT);
         } else {
             self.lost += events;
         }
@@ -319,7 +331,7 @@ impl Delivery {
 
     /// Takes the count of events lost so far, to report it in the next event.
     pub(crate) fn take_lost(&mut self) -> u64 {
-        std::mem::take(&mut self.lost) + self.breaker.take_lost(RECORD_WAIT)
+        std::mem::take(&mut self.lost) + self.delivery_state.take_lost(RECORD_WAIT)
     }
 
     /// Non-durable sinks: delivers `events` (after any retained ones) in batches.
@@ -348,7 +360,7 @@ impl Delivery {
             let take = self.retained.len().min(batch_size.max(1));
             let batch = Batch {
                 batch: self.retained.drain(..take).collect(),
-                sent_at: super::builder::timestamp(SystemTime::now()),
+                sent_at: timestamp(SystemTime::now()),
             };
             match self.sink.send(&batch) {
                 Ok(()) => {

@@ -26,11 +26,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, Sender};
 
-use super::breaker::Breaker;
-use super::builder::EventBuilder;
-use super::delivery::{Delivery, Route, Sent};
-use super::record::{Cold, Envelope};
-use super::spool::Spool;
+use super::event_builder::EventBuilder;
+use crate::call::{self, Cold, Envelope};
+use crate::delivery::{timestamp, Delivery, DeliveryState, Route, Sent, Spool};
 use crate::event::{Batch, Event};
 
 /// How often an idle worker looks for folded calls of hot steps.
@@ -77,7 +75,7 @@ struct Shared {
     /// Where the cold parts of built records go back to callers (see `take_cold`).
     spares: Sender<Box<Cold>>,
     spool: Option<Arc<Spool>>,
-    breaker: Arc<Breaker>,
+    delivery_state: Arc<DeliveryState>,
     batch_size: usize,
 }
 
@@ -133,7 +131,7 @@ impl Core {
     fn builder(&mut self) -> &mut EventBuilder {
         if let Builder::Seed(seed) = &self.builder {
             let context =
-                crate::context::detect(&seed.app_name, &seed.app_version, seed.session_id.clone());
+                super::context::detect(&seed.app_name, &seed.app_version, seed.session_id.clone());
             let builder = EventBuilder::new(
                 seed.anonymous_id.clone(),
                 context,
@@ -156,7 +154,7 @@ impl Core {
                 Envelope::Call(record) => {
                     // The callers' budget count is approximate (see `claim_event`): the
                     // worker's is exact, and folds what the budget has no room for.
-                    let event = if record.callsite.counters().admit_event(super::budget()) {
+                    let event = if record.callsite.counters().admit_event(call::budget()) {
                         Some(builder.call(&record))
                     } else {
                         builder.fold(&record);
@@ -178,7 +176,7 @@ impl Core {
     }
 
     fn collect_aggregates(&mut self) {
-        for callsite in crate::callsite::folding() {
+        for callsite in call::folding() {
             if let Some(folded) = callsite.counters().take() {
                 let event = self.builder().aggregate(callsite, folded);
                 self.pending.push(event);
@@ -263,7 +261,7 @@ impl Worker {
             receiver,
             spares,
             spool: handles.spool,
-            breaker: handles.breaker,
+            delivery_state: handles.delivery_state,
             batch_size,
         });
         let worker_shared = Arc::clone(&shared);
@@ -282,6 +280,11 @@ impl Worker {
             shared.control().ended = true;
         }
         Worker { thread, shared }
+    }
+
+    /// The worker's thread, for callers to unpark (`None` if it could not be started).
+    pub(crate) fn thread(&self) -> Option<Thread> {
+        self.thread.clone()
     }
 
     /// Wakes the worker for an early round.
@@ -379,7 +382,7 @@ impl Worker {
         }
         let mut pending = std::mem::take(&mut core.pending);
         if !pending.is_empty() {
-            let dropped = super::take_dropped() + shared.breaker.take_lost(EXIT_RECORD_WAIT);
+            let dropped = call::take_dropped() + shared.delivery_state.take_lost(EXIT_RECORD_WAIT);
             attach_dropped_count(&mut pending, dropped);
             keep(&pending);
         }
@@ -387,9 +390,9 @@ impl Worker {
         if busy {
             // Unanswered at the deadline: as good as a failure, and the next processes
             // should not pay for the same wait.
-            shared.breaker.failed(None, EXIT_RECORD_WAIT);
+            shared.delivery_state.failed(None, EXIT_RECORD_WAIT);
         }
-        shared.breaker.add_lost(lost, EXIT_RECORD_WAIT);
+        shared.delivery_state.add_lost(lost, EXIT_RECORD_WAIT);
         crate::diag::debug(format_args!(
             "flush deadline reached; undelivered events are kept in {}",
             spool.dir().display()
@@ -513,14 +516,14 @@ fn run(shared: &Shared, mut delivery: Delivery, linger: Duration) {
 
 /// Decides where the due pending events go; called with the core lock held.
 fn dispatch(core: &mut Core, delivery: &mut Delivery, batch_size: usize) -> Job {
-    let dropped = super::take_dropped() + delivery.take_lost();
+    let dropped = call::take_dropped() + delivery.take_lost();
     attach_dropped_count(&mut core.pending, dropped);
     match delivery.route() {
         Route::Network => {
             let take = core.pending.len().min(batch_size);
             let batch = Arc::new(Batch {
                 batch: core.pending.drain(..take).collect(),
-                sent_at: super::builder::timestamp(SystemTime::now()),
+                sent_at: timestamp(SystemTime::now()),
             });
             core.in_flight = Some(InFlight {
                 batch: Arc::clone(&batch),

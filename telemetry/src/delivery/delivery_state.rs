@@ -6,7 +6,7 @@
 //!  "gone_until": null, "gone_version": null, "lost_events": 0}
 //! ```
 //!
-//! - `failures` / `retry_at`: the circuit breaker. After a failed attempt (network
+//! - `failures` / `retry_at`: the circuit delivery_state. After a failed attempt (network
 //!   error, timeout, 5xx, 429, or a request still unanswered at the exit deadline) no
 //!   process of the app touches the network until `retry_at`; their events go straight
 //!   to the spool. So an offline machine pays for at most one failed attempt per
@@ -22,15 +22,15 @@
 //! reader never sees half a file. Unknown fields are kept. A missing or unreadable file
 //! reads as "nothing remembered".
 
-use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
 use super::backoff;
+use crate::fs;
 
 /// The file name.
 pub(crate) const FILE: &str = "delivery.json";
@@ -43,7 +43,7 @@ const LOCK_WAIT: Duration = Duration::from_millis(50);
 
 /// The file's content.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Record {
+pub(crate) struct Remembered {
     #[serde(default = "version")]
     pub(crate) version: u32,
     #[serde(default)]
@@ -80,22 +80,22 @@ pub(crate) enum Gate {
 
 /// The delivery record of one installation, in a file or (without a directory) in memory.
 #[derive(Debug)]
-pub(crate) struct Breaker {
+pub(crate) struct DeliveryState {
     dir: Option<PathBuf>,
     app_version: String,
     /// Used when there is no directory, and to skip writes that would change nothing.
-    memory: Mutex<Record>,
+    memory: Mutex<Remembered>,
 }
 
-impl Breaker {
+impl DeliveryState {
     /// The record in `dir`, for `app_version` (which a `410 Gone` is remembered for).
-    pub(crate) fn new(dir: Option<PathBuf>, app_version: &str) -> Breaker {
-        Breaker {
+    pub(crate) fn new(dir: Option<PathBuf>, app_version: &str) -> DeliveryState {
+        DeliveryState {
             dir,
             app_version: app_version.to_owned(),
-            memory: Mutex::new(Record {
+            memory: Mutex::new(Remembered {
                 version: 1,
-                ..Record::default()
+                ..Remembered::default()
             }),
         }
     }
@@ -175,21 +175,21 @@ impl Breaker {
     }
 
     /// The record as it is now.
-    pub(crate) fn load(&self) -> Record {
+    pub(crate) fn load(&self) -> Remembered {
         match &self.dir {
             None => self.memory().clone(),
             Some(dir) => read(&dir.join(FILE)).unwrap_or_default(),
         }
     }
 
-    fn memory(&self) -> std::sync::MutexGuard<'_, Record> {
+    fn memory(&self) -> std::sync::MutexGuard<'_, Remembered> {
         self.memory
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Read-modify-write; `change` returns whether it changed anything.
-    fn update(&self, wait: Duration, change: impl FnOnce(&mut Record) -> bool) {
+    fn update(&self, wait: Duration, change: impl FnOnce(&mut Remembered) -> bool) {
         let Some(dir) = &self.dir else {
             change(&mut self.memory());
             return;
@@ -206,48 +206,25 @@ impl Breaker {
 fn update_file(
     dir: &Path,
     wait: Duration,
-    change: impl FnOnce(&mut Record) -> bool,
+    change: impl FnOnce(&mut Remembered) -> bool,
 ) -> io::Result<()> {
-    super::spool::create_private_dir(dir)?;
-    let _lock = lock(dir, wait);
+    fs::create_private_dir(dir)?;
+    // Busy past the wait, or no locks on this file system: write anyway. The file is
+    // still replaced whole; at worst a concurrent update is lost.
+    let _lock = fs::LockFile::acquire(dir, LOCK, wait)?.ok();
     let path = dir.join(FILE);
-    let mut record = read(&path).unwrap_or_default();
-    record.version = record.version.max(1);
-    if !change(&mut record) {
+    let mut remembered = read(&path).unwrap_or_default();
+    remembered.version = remembered.version.max(1);
+    if !change(&mut remembered) {
         return Ok(());
     }
-    let mut bytes = serde_json::to_vec_pretty(&record).map_err(io::Error::other)?;
+    let mut bytes = serde_json::to_vec_pretty(&remembered).map_err(io::Error::other)?;
     bytes.push(b'\n');
-    let temporary = dir.join(format!(
-        ".{FILE}.{}.{:x}.tmp",
-        std::process::id(),
-        getrandom::u64().unwrap_or(0)
-    ));
-    crate::owner_only::write_then_rename(&temporary, &path, &bytes)
+    fs::write_atomic(dir, FILE, &bytes)
 }
 
-/// Takes the lock file's lock, waiting at most `wait`; `None` if it could not.
-fn lock(dir: &Path, wait: Duration) -> Option<File> {
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(dir.join(LOCK))
-        .ok()?;
-    let deadline = Instant::now() + wait;
-    loop {
-        match file.try_lock() {
-            Ok(()) => return Some(file),
-            Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            Err(_) => return None,
-        }
-    }
-}
-
-fn read(path: &Path) -> Option<Record> {
-    let bytes = fs::read(path).ok()?;
+fn read(path: &Path) -> Option<Remembered> {
+    let bytes = std::fs::read(path).ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 
@@ -263,16 +240,16 @@ fn format(time: SystemTime) -> String {
 mod tests {
     use super::*;
 
-    fn breakers() -> (tempfile::TempDir, Breaker, Breaker) {
+    fn delivery_states() -> (tempfile::TempDir, DeliveryState, DeliveryState) {
         let dir = tempfile::tempdir().unwrap();
-        let one = Breaker::new(Some(dir.path().to_path_buf()), "1.0");
-        let other = Breaker::new(Some(dir.path().to_path_buf()), "1.0");
+        let one = DeliveryState::new(Some(dir.path().to_path_buf()), "1.0");
+        let other = DeliveryState::new(Some(dir.path().to_path_buf()), "1.0");
         (dir, one, other)
     }
 
     #[test]
     fn a_failure_closes_the_gate_for_every_process_until_a_success() {
-        let (_dir, one, other) = breakers();
+        let (_dir, one, other) = delivery_states();
         assert_eq!(one.gate(), Gate::Open);
         one.failed(None, LOCK_WAIT);
         assert!(matches!(other.gate(), Gate::Closed(_)));
@@ -286,7 +263,7 @@ mod tests {
 
     #[test]
     fn retry_after_sets_the_earliest_retry() {
-        let (_dir, one, _) = breakers();
+        let (_dir, one, _) = delivery_states();
         one.failed(Some(Duration::from_secs(600)), LOCK_WAIT);
         let Gate::Closed(at) = one.gate() else {
             panic!("closed");
@@ -297,10 +274,10 @@ mod tests {
 
     #[test]
     fn gone_stops_this_version_only() {
-        let (dir, one, _) = breakers();
+        let (dir, one, _) = delivery_states();
         one.gone();
         assert_eq!(one.gate(), Gate::Gone);
-        let newer = Breaker::new(Some(dir.path().to_path_buf()), "2.0");
+        let newer = DeliveryState::new(Some(dir.path().to_path_buf()), "2.0");
         assert_eq!(newer.gate(), Gate::Open);
         let record = one.load();
         let until = parse(&record.gone_until).unwrap();
@@ -309,7 +286,7 @@ mod tests {
 
     #[test]
     fn lost_events_are_counted_once() {
-        let (_dir, one, other) = breakers();
+        let (_dir, one, other) = delivery_states();
         one.add_lost(3, LOCK_WAIT);
         other.add_lost(2, LOCK_WAIT);
         assert_eq!(one.take_lost(LOCK_WAIT), 5);
@@ -318,22 +295,22 @@ mod tests {
 
     #[test]
     fn unknown_fields_survive_and_garbage_reads_as_nothing() {
-        let (dir, one, _) = breakers();
-        fs::write(dir.path().join(FILE), r#"{"version": 7, "future": [1, 2]}"#).unwrap();
+        let (dir, one, _) = delivery_states();
+        std::fs::write(dir.path().join(FILE), r#"{"version": 7, "future": [1, 2]}"#).unwrap();
         one.failed(None, LOCK_WAIT);
-        let text = fs::read_to_string(dir.path().join(FILE)).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(FILE)).unwrap();
         assert!(text.contains("\"future\""), "{text}");
         assert!(text.contains("\"version\": 7"), "{text}");
-        fs::write(dir.path().join(FILE), "not json").unwrap();
+        std::fs::write(dir.path().join(FILE), "not json").unwrap();
         assert_eq!(one.gate(), Gate::Open);
     }
 
     #[test]
     fn without_a_directory_it_remembers_in_memory() {
-        let breaker = Breaker::new(None, "1.0");
-        breaker.failed(None, LOCK_WAIT);
-        assert!(matches!(breaker.gate(), Gate::Closed(_)));
-        breaker.succeeded();
-        assert_eq!(breaker.gate(), Gate::Open);
+        let delivery_state = DeliveryState::new(None, "1.0");
+        delivery_state.failed(None, LOCK_WAIT);
+        assert!(matches!(delivery_state.gate(), Gate::Closed(_)));
+        delivery_state.succeeded();
+        assert_eq!(delivery_state.gate(), Gate::Open);
     }
 }

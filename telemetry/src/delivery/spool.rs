@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::event::Event;
+use crate::fs::{self as private_fs, Locked};
 
 /// The most the spool may hold on disk.
 pub(crate) const MAX_BYTES: u64 = 1024 * 1024;
@@ -99,7 +100,7 @@ impl Spool {
         if events.is_empty() {
             return Ok((Vec::new(), 0));
         }
-        create_private_dir(&self.dir).map_err(|error| (error, events.len() as u64))?;
+        private_fs::create_private_dir(&self.dir).map_err(|error| (error, events.len() as u64))?;
         let mut written = Vec::new();
         for (index, chunk) in events.chunks(per_segment.max(1)).enumerate() {
             match self.write_segment(chunk) {
@@ -131,12 +132,8 @@ impl Spool {
             random(),
             events.len()
         );
-        let temporary = self.dir.join(format!(".{name}.tmp"));
-        let path = self.dir.join(&name);
-        match crate::owner_only::write_then_rename(&temporary, &path, &body) {
-            Ok(()) => Ok(path),
-            Err(error) => Err(error),
-        }
+        private_fs::write_atomic(&self.dir, &name, &body)?;
+        Ok(self.dir.join(name))
     }
 
     /// Whether the spool holds at least one segment.
@@ -190,25 +187,7 @@ impl Spool {
     }
 
     fn remove_stale_temporaries(&self) {
-        let Ok(entries) = fs::read_dir(&self.dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            if !(name.starts_with('.') && name.ends_with(".tmp")) {
-                continue;
-            }
-            let stale = entry
-                .metadata()
-                .and_then(|meta| meta.modified())
-                .ok()
-                .and_then(|modified| modified.elapsed().ok())
-                .is_some_and(|age| age > STALE_TEMPORARY);
-            if stale {
-                let _ = fs::remove_file(entry.path());
-            }
-        }
+        private_fs::remove_stale_temporaries(&self.dir, STALE_TEMPORARY);
     }
 
     /// Locks the oldest segments nobody else is sending, up to `max_events` events (at
@@ -338,35 +317,12 @@ fn open(path: &Path) -> io::Result<File> {
     OpenOptions::new().read(true).write(true).open(path)
 }
 
-enum Locked {
-    Yes,
-    /// Another process (or another handle of ours) holds it.
-    Busy,
-    /// The file system does not support locks: the segment is left alone.
-    Unsupported,
-}
-
 fn lock(file: &File) -> Locked {
-    match file.try_lock() {
-        Ok(()) => Locked::Yes,
-        Err(fs::TryLockError::WouldBlock) => Locked::Busy,
-        Err(fs::TryLockError::Error(error)) => {
-            crate::diag::debug(format_args!("cannot lock a spool segment: {error}"));
-            Locked::Unsupported
-        }
+    let locked = private_fs::try_lock(file);
+    if let Locked::Unsupported(error) = &locked {
+        crate::diag::debug(format_args!("cannot lock a spool segment: {error}"));
     }
-}
-
-/// Creates `dir` (and its parents), owner-only on Unix.
-pub(crate) fn create_private_dir(dir: &Path) -> io::Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt as _;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
+    locked
 }
 
 fn now_ms() -> u64 {

@@ -1,0 +1,116 @@
+//! The user's saved choice: `enable` and `disable` write it into the state file.
+
+use std::io;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::state::{self, Change, Loaded, State};
+use crate::config::Config;
+use crate::status::Status;
+
+/// How long `enable`/`disable` wait for another process's state lock.
+const LOCK_WAIT: Duration = Duration::from_secs(2);
+
+/// See [`crate::enable`].
+pub(crate) fn enable(config: &Config) -> io::Result<Status> {
+    let dir = state_dir(config)?;
+    state::update(&dir, LOCK_WAIT, |loaded| {
+        let mut state = match loaded {
+            Loaded::Missing => State::generate()?,
+            Loaded::Valid(state) => state,
+            Loaded::Unreadable(reason) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "{reason}; the file was left as it is (it may hold an opt-out): \
+                         delete it, or disable telemetry to replace it, then enable again"
+                    ),
+                ))
+            }
+        };
+        state.enabled = Some(true);
+        Ok(Change::Write(state))
+    })?;
+    Ok(super::status(config))
+}
+
+/// See [`crate::disable`].
+pub(crate) fn disable(config: &Config) -> io::Result<Status> {
+    let dir = state_dir(config)?;
+    let change = |loaded: Loaded| {
+        let mut state = match loaded {
+            Loaded::Valid(state) => state,
+            Loaded::Missing | Loaded::Unreadable(_) => State::generate()?,
+        };
+        state.enabled = Some(false);
+        Ok(Change::Write(state))
+    };
+    match state::update(&dir, LOCK_WAIT, change) {
+        // A user's opt-out must not depend on another process letting go of the lock.
+        Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+            state::update_unlocked(&dir, change)?;
+        }
+        other => {
+            other?;
+        }
+    }
+    Ok(super::status(config))
+}
+
+fn state_dir(config: &Config) -> io::Result<PathBuf> {
+    state::state_dir(config).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::NotFound,
+            "no home or config directory to keep the telemetry choice in",
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use std::io;
+
+    fn config(dir: &std::path::Path) -> Config {
+        Config::new("choice-test", "1.0").state_dir(dir)
+    }
+
+    #[test]
+    fn disable_then_enable_keeps_the_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config(dir.path());
+        let off = disable(&config).unwrap();
+        assert_eq!(off.saved_choice, Some(false));
+        let id = off.anonymous_id.clone().unwrap();
+        let on = enable(&config).unwrap();
+        assert_eq!(on.saved_choice, Some(true));
+        assert_eq!(on.anonymous_id.as_deref(), Some(id.as_str()));
+    }
+
+    #[test]
+    fn disable_replaces_a_corrupt_file_and_enable_refuses_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config(dir.path());
+        let path = dir.path().join(state::STATE_FILE);
+        std::fs::write(&path, b"{\"enabled\": fal").unwrap();
+        let error = enable(&config).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(std::fs::read(&path).unwrap(), b"{\"enabled\": fal");
+        disable(&config).unwrap();
+        match state::load(dir.path()) {
+            Loaded::Valid(state) => assert_eq!(state.enabled, Some(false)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn no_writable_directory_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, b"").unwrap();
+        let config = Config::new("x", "1").state_dir(file.join("sub"));
+        assert!(disable(&config).is_err());
+        assert!(enable(&config).is_err());
+    }
+}

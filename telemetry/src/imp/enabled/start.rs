@@ -1,0 +1,170 @@
+//! `init` once consent said yes: the state created if absent, the first-run notice
+//! recorded and printed, the sink built, and the worker started. Each step that fails
+//! turns telemetry off for the run, with the reason in the returned status.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
+
+use crate::config::Config;
+use crate::consent::{self, Noticed, SinkPlan, State};
+use crate::delivery::Delivery;
+use crate::guard::Guard;
+use crate::sink::{DebugSink, HttpSink, Sink};
+use crate::source::Source;
+use crate::status::Status;
+use crate::{diag, worker};
+
+static INITIALIZED: AtomicBool = AtomicBool::new(false);
+static FLUSH_TIMEOUT: OnceLock<Duration> = OnceLock::new();
+
+/// See [`crate::init`].
+pub(crate) fn init(config: Config) -> Guard {
+    let prefix = config.env_prefix();
+    if consent::env_switch(&format!("{prefix}_TELEMETRY_DEBUG")) {
+        diag::set_debug(true);
+    }
+    if INITIALIZED.swap(true, Ordering::AcqRel) {
+        diag::debug(format_args!(
+            "init was called again; the second call changes nothing"
+        ));
+        let mut status = Status::off(Source::Default);
+        status.problem = Some("init was already called".to_owned());
+        return Guard::new(status, config.flush_timeout, false);
+    }
+    let flush_timeout = config.flush_timeout;
+    let _ = FLUSH_TIMEOUT.set(flush_timeout);
+    match start(config) {
+        Ok(status) => {
+            diag::debug(format_args!(
+                "telemetry is on ({}); state: {}; anonymous id: {}",
+                status.source,
+                status
+                    .state_file()
+                    .map(|path| path.display().to_string())
+                    .unwrap_or_default(),
+                status.anonymous_id.as_deref().unwrap_or_default(),
+            ));
+            Guard::new(status, flush_timeout, true)
+        }
+        Err(status) => {
+            diag::debug(format_args!(
+                "telemetry is off: {}{}",
+                status.source,
+                status
+                    .problem
+                    .as_deref()
+                    .map(|problem| format!(" ({problem})"))
+                    .unwrap_or_default()
+            ));
+            Guard::new(status, flush_timeout, false)
+        }
+    }
+}
+
+/// The exit-flush bound given to the first `init`.
+pub(crate) fn flush_timeout() -> Duration {
+    FLUSH_TIMEOUT
+        .get()
+        .copied()
+        .unwrap_or(crate::config::DEFAULT_FLUSH_TIMEOUT)
+}
+
+/// Everything that happens once consent said yes. `Err` carries why telemetry is off.
+fn start(mut config: Config) -> Result<Status, Status> {
+    let decided = consent::decide(&config)?;
+    let plan = consent::plan_sink(&config)?;
+    let dir = decided
+        .state_dir
+        .clone()
+        .ok_or_else(|| Status::off(Source::NoStateDir))?;
+    let state = load_or_create(&dir, decided.state)?;
+    let key = state.key().ok_or_else(|| {
+        let mut status = Status::off(Source::UnreadableState);
+        status.state_dir = Some(dir.clone());
+        status
+    })?;
+
+    if !state.notice_shown {
+        let off = |source: Source, problem: String| {
+            let mut status = Status::off(source);
+            status.state_dir = Some(dir.clone());
+            status.problem = Some(problem);
+            status
+        };
+        match consent::show_once(&config, &dir) {
+            Noticed::Done => {}
+            Noticed::TurnedOff(reason) => return Err(off(Source::UnreadableState, reason)),
+            Noticed::Failed(error) => {
+                return Err(off(
+                    Source::NoStateDir,
+                    format!("cannot record that the notice was shown: {error}"),
+                ))
+            }
+        }
+    }
+
+    let sink = build_sink(plan, &mut config);
+    let cache_dir = consent::cache_dir(&config);
+    let session_id = uuid::Uuid::new_v4();
+    let started = worker::start(worker::Start {
+        hash_key: key,
+        error_messages: config.error_messages,
+        budget: config.event_budget,
+        channel_capacity: config.channel_capacity,
+        worker: worker::WorkerSettings {
+            app_name: config.app_name.clone(),
+            app_version: config.app_version.clone(),
+            anonymous_id: state.anonymous_id.clone(),
+            session_id: session_id.to_string(),
+            // Independent of the session id, so invocation ids reveal nothing about it.
+            session_seed: uuid::Uuid::new_v4().as_u64_pair().0,
+            base: (crate::call::now_ns(), SystemTime::now()),
+            delivery: Delivery::new(sink, cache_dir).with_state_dir(Some(dir.clone())),
+            batch_size: config.batch_size,
+            linger: config.batch_linger,
+        },
+    });
+    if !started {
+        return Err(Status::off(Source::Default));
+    }
+    Ok(Status {
+        enabled: true,
+        source: decided.source,
+        state_dir: Some(dir),
+        anonymous_id: Some(state.anonymous_id),
+        saved_choice: state.enabled,
+        problem: None,
+    })
+}
+
+fn build_sink(plan: SinkPlan, config: &mut Config) -> Box<dyn Sink> {
+    match (plan, config.sink.take()) {
+        (SinkPlan::Custom, Some(sink)) => sink,
+        (SinkPlan::Http(url), _) => Box::new(HttpSink::new(&url, config.write_key.clone())),
+        (SinkPlan::Debug | SinkPlan::Custom, _) => Box::new(DebugSink::new()),
+    }
+}
+
+fn load_or_create(dir: &std::path::Path, loaded: Option<State>) -> Result<State, Status> {
+    if let Some(state) = loaded {
+        return Ok(state);
+    }
+    let fail = |error: std::io::Error| {
+        let mut status = Status::off(Source::NoStateDir);
+        status.state_dir = Some(dir.to_path_buf());
+        status.problem = Some(format!("cannot create the state file: {error}"));
+        status
+    };
+    let fresh = State::generate().map_err(fail)?;
+    let winner = consent::create(dir, &fresh).map_err(fail)?;
+    // A parallel process may have created it already, with a saved opt-out by now.
+    if winner.enabled == Some(false) {
+        let mut status = Status::off(Source::Saved);
+        status.state_dir = Some(dir.to_path_buf());
+        status.anonymous_id = Some(winner.anonymous_id);
+        status.saved_choice = Some(false);
+        return Err(status);
+    }
+    Ok(winner)
+}
