@@ -196,11 +196,11 @@ impl Config {
     }
 
     /// The capacity of the channel between callers and the worker (default 1024; at
-    /// least 16). When full, events are dropped and counted, never waited for. A slot is
-    /// 104 bytes (a call's record, its short argument values inline); a quarter as many
-    /// boxes for failed calls and argument values too long to be inline (about 72 bytes
-    /// each, plus the values' buffer, kept up to 1 KiB) are kept for reuse once the worker
-    /// is done with them.
+    /// least 16). When full, events are dropped and counted, never waited for. A slot holds
+    /// one call's record with its short argument values inline; a quarter as many boxes
+    /// for failed calls and argument values too long to be inline (each with a buffer for
+    /// the values, kept up to 1 KiB) are kept for reuse once the worker is done with them.
+    /// The sizes are in `docs/performance.md`.
     ///
     /// ```
     /// let config = telemetry::Config::new("app", "1.0").channel_capacity(4096);

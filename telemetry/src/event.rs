@@ -1,4 +1,4 @@
-//! The wire format: Segment's `batch` call, as in the design's example.
+//! The wire format: Segment's `batch` call, documented field by field in the README.
 //!
 //! These types are what a [`Sink`](crate::Sink) receives and what the HTTP sink POSTs;
 //! they serialize to exactly the JSON documented in the README.

@@ -14,7 +14,7 @@
 //! `serde_json::Value` does not keep), so what is sent is exactly what
 //! `serde_json::to_value` of the value gives, down to map keys, 128-bit integers and
 //! errors: a value that `serde_json` cannot represent (a map with a non-string key that
-//! serde_json refuses, say) is sent as `null`, as it was before this module existed.
+//! serde_json refuses, say) is sent as `null`.
 //!
 //! Structs are written as maps with string keys, a newtype variant as a one-entry map,
 //! a tuple variant as a one-entry map holding a sequence, a struct variant as a one-entry

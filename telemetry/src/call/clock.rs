@@ -3,8 +3,8 @@
 //! A tracked call reads the clock twice and needs two numbers from the readings: how
 //! long the call took, and when it ended (which the worker turns into a timestamp).
 //! With `std::time::Instant` each is a subtraction of two `timespec`s with a borrow, an
-//! `Option`, and a 128-bit multiplication to get nanoseconds: about 7 ns of a sent
-//! call's 75 (see `docs/performance.md`). Read as one `u64` of nanoseconds, both are a
+//! `Option`, and a 128-bit multiplication to get nanoseconds, a visible share of a sent
+//! call (see `docs/performance.md`). Read as one `u64` of nanoseconds, both are a
 //! single integer subtraction, and the end is sent as it was read.
 //!
 //! On Linux and Android this is `clock_gettime(CLOCK_MONOTONIC)`, the clock

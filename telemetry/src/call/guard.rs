@@ -4,7 +4,7 @@
 //! This is what the macros expand to, and what manual instrumentation uses (see
 //! [`command`](crate::command) and [`step`](crate::step)). On the caller's thread a
 //! call costs one relaxed atomic load when telemetry is off; when it is on, two clock
-//! reads, the encoding of the arguments it sends, and one `try_send` of a 48-byte
+//! reads, the encoding of the arguments it sends, and one `try_send` of a fixed-size
 //! record; beyond the callsite's event budget, two relaxed atomic additions instead of
 //! the encoding and the send. No JSON, no I/O, no lock, and no allocation: a call with
 //! arguments or a failure carries them in a box that the worker handed back (see

@@ -22,13 +22,13 @@ pub(crate) enum Message {
 }
 
 /// What travels through the channel: a [`Message`] with the rare, large custom event
-/// boxed, so that a slot is as small as a call's record (96 bytes).
+/// boxed, so that a slot is as small as a call's record.
 pub(crate) enum Envelope {
     Call(Record),
     Custom(Box<CustomEvent>),
 }
 
-/// A finished call of a tracked function: 96 bytes, the callsite, the end, the elapsed
+/// A finished call of a tracked function: the callsite, the end, the elapsed
 /// time, the command's context, the inline argument bytes (see [`ArgSlots`]: two digests,
 /// or the encoding of one short string for the worker to hash, or a short recorded
 /// value), and one pointer to what is rarer (a failure, its kind and message, values
@@ -37,12 +37,12 @@ pub(crate) enum Envelope {
 /// The size is what a send costs beyond its instructions: the channel's slots were last
 /// written by the worker, so every cache line a sender writes into comes from the other
 /// core. With the arguments inline a call without arguments writes one more line than
-/// with a 48-byte record (about +10 to +15 ns on this project's 2-vCPU machine), but a
-/// call with a short hashed argument writes no box and takes none from the spares
-/// channel: three or four lines fewer (about −40 to −50 ns); see `docs/performance.md`.
+/// a record without them would, but a call with a short hashed argument writes no box
+/// and takes none from the spares channel: several lines fewer. The measured trade is
+/// in `docs/performance.md`.
 pub(crate) struct Record {
     pub(crate) callsite: &'static Callsite,
-    /// When the call ended: a reading of [`clock::now_ns`](crate::clock::now_ns), which
+    /// When the call ended: a reading of [`clock::now_ns`](super::clock::now_ns), which
     /// the worker's event builder turns into wall-clock time.
     pub(crate) end_ns: u64,
     pub(crate) elapsed_ns: u64,

@@ -34,7 +34,7 @@ pub(crate) struct Decision {
     pub(crate) state: Option<State>,
 }
 
-/// Resolves consent in the design's order, reading (never writing) the state file, and
+/// Resolves consent in the order documented on [`Source`], reading (never writing) the state file, and
 /// only once the environment and the host have not said no. `Err` is an "off" status.
 pub(crate) fn decide(config: &Config) -> Result<Decision, Status> {
     if let Some(source) = env::from_environment(config) {

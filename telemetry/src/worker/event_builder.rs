@@ -344,7 +344,7 @@ mod tests {
             event["properties"]["args"]["source"],
             "AQEBAQEBAQEBAQEBAQEBAQ"
         );
-        // Field order follows the design, for people reading debug output.
+        // Field order follows the README's example, for people reading debug output.
         let keys: Vec<&String> = event["properties"].as_object().unwrap().keys().collect();
         assert_eq!(
             keys,
