@@ -322,7 +322,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 fn a_compiled_out_binary_contains_no_telemetry_machinery() {
     let on = std::fs::read(example_bin("minietl", Build::Enabled)).unwrap();
     let off = std::fs::read(example_bin("minietl", Build::CompiledOut)).unwrap();
-    for needle in ["crossbeam_channel", "ureq", "blake3", "runtime6worker"] {
+    for needle in ["crossbeam_channel", "ureq", "blake3", "6worker6thread"] {
         assert!(
             contains(&on, needle),
             "{needle} should be in the enabled build"
