@@ -11,7 +11,7 @@ use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
 use syn::{Ident, LitStr, Token};
 
-use crate::validate::{closest, Errors};
+use crate::error::{closest, Errors};
 
 /// Every option, as written after the attribute's name, with the text used in messages.
 pub(crate) const OPTIONS: &[(&str, &str)] = &[

@@ -48,30 +48,13 @@ use syn::visit_mut::{self, VisitMut};
 use syn::{ReturnType, Type};
 
 use crate::args::{self, Args};
+use crate::error::Errors;
 use crate::item::{self, TrackedFn};
+use crate::kind::Kind;
 use crate::params::{self, Mode, Pass, Sent};
 use crate::paths;
-use crate::validate::{self, Errors};
+use crate::plan;
 use crate::{async_body, track_caller};
-
-/// Which attribute is being expanded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
-    /// `#[tracked_command]`.
-    Command,
-    /// `#[tracked_step]`.
-    Step,
-}
-
-impl Kind {
-    /// The attribute as written in messages.
-    pub(crate) fn attribute(self) -> &'static str {
-        match self {
-            Kind::Command => "`#[tracked_command]`",
-            Kind::Step => "`#[tracked_step]`",
-        }
-    }
-}
 
 /// Expands one attribute. With `enabled` false the arguments are still checked, and the
 /// item comes back unchanged. On error, the error comes with the item unchanged, so that
@@ -106,7 +89,7 @@ fn try_tracked(
         // `finish` returned every error; both are present here.
         return Ok(item);
     };
-    let sent = validate::plan(&args, &params::params(&function.sig))?;
+    let sent = plan::plan(&args, &params::params(&function.sig))?;
     if !enabled {
         return Ok(item);
     }

@@ -11,27 +11,38 @@
 //!
 //! # Layout
 //!
-//! One phase per module: `args` (the attribute's options), `item` (the annotated
-//! function), `params` (its parameters), `validate` (checks that need both, and the plan
-//! of what is sent), `expand` (code generation), `async_body` (futures returned by
-//! non-`async` functions, as `#[async_trait]` writes them), `track_caller` (the in-place
-//! body of `#[track_caller]` functions) and `paths` (the runtime's private paths).
+//! One phase per module, each importing only from the ones before it:
+//!
+//! - `error`: the error accumulator and the "did you mean" helper;
+//! - `kind`: which attribute is being expanded;
+//! - `args`: the attribute's options;
+//! - `item`: the annotated function;
+//! - `params`: its parameters;
+//! - `plan`: what each call sends, with the checks that need both the options and the
+//!   parameters;
+//! - `paths`: the runtime's private paths;
+//! - `async_body`: futures returned by non-`async` functions, as `#[async_trait]` writes
+//!   them;
+//! - `track_caller`: the in-place body of `#[track_caller]` functions;
+//! - `expand`: code generation, from all of the above.
 
 mod args;
 mod async_body;
+mod error;
 mod expand;
 mod item;
+mod kind;
 mod params;
 mod paths;
+mod plan;
 mod track_caller;
-mod validate;
 
 #[cfg(test)]
 mod tests;
 
 use proc_macro::TokenStream;
 
-use crate::expand::Kind;
+use crate::kind::Kind;
 
 /// Records each call of a CLI command handler as a `command_<name>` event.
 ///

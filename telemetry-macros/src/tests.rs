@@ -12,7 +12,8 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::expand::{tracked, Kind};
+use crate::expand::tracked;
+use crate::kind::Kind;
 
 fn expand(kind: Kind, args: TokenStream, item: TokenStream, enabled: bool) -> String {
     tracked(kind, args, item, enabled).to_string()
