@@ -1,9 +1,10 @@
 //! Expansion tests: both modes, on token streams.
 //!
 //! The disabled expansion must be the input, token for token. The enabled expansion is
-//! checked structurally here and, for a few representative functions, against the
-//! pretty-printed snapshots in `telemetry-macros/snapshots/` (refresh them with
-//! `TELEMETRY_SNAPSHOTS=overwrite cargo test -p telemetry-macros`). Whether the enabled
+//! checked structurally here and, for a few representative functions, against insta
+//! snapshots of the pretty-printed expansion in `telemetry-macros/snapshots/` (review a
+//! change with `cargo insta review`, or accept every one with
+//! `INSTA_UPDATE=always cargo test -p telemetry-macros`). Whether the enabled
 //! expansion compiles, lints clean and behaves is tested in the `telemetry` crate
 //! (`tests/macros_*.rs` and the trybuild cases in `trybuild/`).
 
@@ -493,6 +494,12 @@ fn several_misuses_are_reported_together() {
     assert_eq!(found.len(), 2, "{found:#?}");
 }
 
+/// `tokens`, which must be items, formatted as rustfmt would.
+fn pretty(tokens: TokenStream) -> String {
+    let file: syn::File = syn::parse2(tokens).expect("the tokens parse as items");
+    prettyplease::unparse(&file)
+}
+
 #[test]
 fn snapshots() {
     let cases = [
@@ -548,30 +555,26 @@ fn snapshots() {
             },
         ),
     ];
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots");
-    let overwrite =
-        std::env::var_os("TELEMETRY_SNAPSHOTS").is_some_and(|value| value == "overwrite");
-    let mut stale = Vec::new();
     for (name, kind, args, item) in cases {
-        let out = tracked(kind, args, item, true);
-        let file: syn::File = syn::parse2(out).expect("the expansion parses as an item");
-        let pretty = prettyplease::unparse(&file);
-        let path = dir.join(format!("{name}.expanded.rs"));
-        let expected = std::fs::read_to_string(&path).unwrap_or_default();
-        if expected != pretty {
-            if overwrite {
-                std::fs::create_dir_all(&dir).expect("create snapshots/");
-                std::fs::write(&path, &pretty).expect("write snapshot");
-            } else {
-                stale.push(format!("{}:\n{pretty}", path.display()));
-            }
-        }
+        let attribute = match kind {
+            Kind::Command => "tracked_command",
+            Kind::Step => "tracked_step",
+        };
+        // The attribute, shown above its expansion (whose header is the input's) in the
+        // `.snap` file and in `cargo insta review`.
+        let description = if args.is_empty() {
+            format!("#[{attribute}]")
+        } else {
+            format!("#[{attribute}({args})]")
+        };
+        let pretty = pretty(tracked(kind, args, item, true));
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path("../snapshots");
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_description(description);
+        settings.set_omit_expression(true);
+        settings.bind(|| insta::assert_snapshot!(name, pretty));
     }
-    assert!(
-        stale.is_empty(),
-        "expansion differs from the snapshot (TELEMETRY_SNAPSHOTS=overwrite to accept):\n{}",
-        stale.join("\n")
-    );
 }
 
 #[test]
