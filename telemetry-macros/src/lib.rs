@@ -2,8 +2,9 @@
 //! `#[tracked_command]` and `#[tracked_step]`.
 //!
 //! Use them through `telemetry` (`use telemetry::{tracked_command, tracked_step};`), which
-//! re-exports them and provides the runtime the expansion calls. Depend on `telemetry`
-//! under its own name: the expansion refers to it as `::telemetry`.
+//! re-exports them and provides the runtime the expansion calls. The expansion refers to
+//! the runtime as `::telemetry`; a host that depends on it under another name passes that
+//! name with `crate = "..."` (see [`macro@tracked_command`]).
 //!
 //! Without the `telemetry/enabled` feature (which turns on this crate's `enabled`
 //! feature) the attributes check their arguments and return the function exactly as it
@@ -82,6 +83,7 @@ use crate::kind::Kind;
 /// | `skip_all` | no argument is sent |
 /// | `hash(a, b)` | only `a` and `b` are hashed; the others are not sent (except those in `record`) |
 /// | `record(a)` | `a` is sent as it is (its type must implement `serde::Serialize`) |
+/// | `crate = "my_telemetry"` | the runtime is reached as `my_telemetry`, not `::telemetry` (see [below](#a-renamed-dependency)) |
 ///
 /// `record` is for low-cardinality values that identify nobody, such as the kind of a
 /// destination or an output format. Never record paths, names, URLs or free text:
@@ -153,9 +155,22 @@ use crate::kind::Kind;
 /// `unused_async`, `unnecessary_wraps`, `needless_pass_by_value`) do not see through
 /// the wrapper.
 ///
-/// The expansion names the runtime as `::telemetry`: depend on the `telemetry` crate
-/// under that name (not renamed in `Cargo.toml`). Local modules named `telemetry`,
-/// `core` or `std` do not matter.
+/// # A renamed dependency
+///
+/// The expansion reaches the runtime as `::telemetry`, the name of its library, so local
+/// modules named `telemetry`, `core` or `std` do not matter. A host that depends on it
+/// under another key in `Cargo.toml` (`my_telemetry = { package = "cli-telemetry", .. }`),
+/// or reaches it through a crate that re-exports it, says where it is on each attribute:
+///
+/// ```text
+/// #[my_telemetry::tracked_command(crate = "my_telemetry")]
+/// #[tracked_step(crate = "my_sdk::telemetry", skip(rows))]
+/// ```
+///
+/// The value is a path, written as a string (as in serde's `#[serde(crate = "...")]`) or
+/// bare (`crate = my_telemetry`). It is used as written, from the module of the tracked
+/// function: a dependency's name works in every module, a `use` alias only where it is
+/// imported; write `crate = "::my_telemetry"` if a local item could have that name too.
 ///
 /// # Compile-time removal
 ///

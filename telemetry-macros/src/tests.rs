@@ -96,7 +96,13 @@ fn supported_items() -> Vec<TokenStream> {
 
 #[test]
 fn disabled_expansion_is_the_input_token_for_token() {
-    let args = [quote!(), quote!(name = "renamed"), quote!(skip_all)];
+    let args = [
+        quote!(),
+        quote!(name = "renamed"),
+        quote!(skip_all),
+        quote!(crate = "renamed"),
+        quote!(crate = ::reexport::telemetry, skip_all),
+    ];
     for item in supported_items() {
         for args in &args {
             for kind in [Kind::Command, Kind::Step] {
@@ -122,6 +128,9 @@ fn disabled_expansion_still_checks_arguments() {
     assert!(out.contains("compile_error"), "{out}");
     assert!(out.contains("no parameter named `rows`"), "{out}");
     // The function is still emitted after the error.
+    assert!(out.ends_with(&item.to_string()), "{out}");
+    let out = expand(Kind::Step, quote!(crate = 5), item.clone(), false);
+    assert!(out.contains("expected a path after `crate =`"), "{out}");
     assert!(out.ends_with(&item.to_string()), "{out}");
 }
 
@@ -164,6 +173,39 @@ fn paths_are_absolute() {
                     before.ends_with(":: telemetry :: __private :: ") || before.ends_with(":: "),
                     "relative `{shadowable}` path in {out}"
                 );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_crate_option_roots_every_path() {
+    for (args, root) in [
+        (quote!(crate = "renamed"), "renamed :: __private ::"),
+        (quote!(crate = "::renamed"), ":: renamed :: __private ::"),
+        (
+            quote!(crate = my_sdk::telemetry),
+            "my_sdk :: telemetry :: __private ::",
+        ),
+    ] {
+        for item in supported_items() {
+            let out = enabled(args.clone(), item);
+            assert!(out.contains(&format!("{root} CallGuard")), "{out}");
+            // Every runtime path is under the given root: none is left to `::telemetry`.
+            for (index, _) in out.match_indices("__private ::") {
+                assert!(out[..index + "__private ::".len()].ends_with(root), "{out}");
+            }
+            let telemetry_paths = out.matches("telemetry ::").count();
+            let under_root = out.matches(root).count() * root.matches("telemetry ::").count();
+            assert_eq!(telemetry_paths, under_root, "{out}");
+            for shadowable in ["core ::", "std ::"] {
+                for (index, _) in out.match_indices(shadowable) {
+                    let before = &out[..index];
+                    assert!(
+                        before.ends_with(&format!("{root} ")) || before.ends_with(":: "),
+                        "relative `{shadowable}` path in {out}"
+                    );
+                }
             }
         }
     }
@@ -476,6 +518,42 @@ fn misuse_is_reported_on_the_offending_token() {
         quote! { #[tracked_command] fn twice() {} },
         "a function can be tracked once",
     );
+    assert_one_error(
+        quote!(crat = "renamed"),
+        item.clone(),
+        "unknown option `crat`; did you mean `crate`?",
+    );
+    assert_one_error(
+        quote!(crate = 5),
+        item.clone(),
+        "expected a path after `crate =`; write the name your `Cargo.toml` gives the telemetry dependency, as in `crate = \"my_telemetry\"`",
+    );
+    assert_one_error(
+        quote!(crate = "my telemetry"),
+        item.clone(),
+        "\"my telemetry\" is not a path; write the name",
+    );
+    assert_one_error(quote!(crate = ""), item.clone(), "\"\" is not a path");
+    assert_one_error(
+        quote!(crate = "a::<T>"),
+        item.clone(),
+        "\"a::<T>\" is not a path",
+    );
+    assert_one_error(
+        quote!(crate),
+        item.clone(),
+        "`crate` takes the path of the telemetry crate",
+    );
+    assert_one_error(
+        quote!(crate("renamed")),
+        item.clone(),
+        "`crate` takes the path of the telemetry crate",
+    );
+    assert_one_error(
+        quote!(crate = "a", crate = "b"),
+        item.clone(),
+        "duplicate option `crate`",
+    );
     // `skip(self)` is accepted: `self` is never sent anyway.
     assert!(errors(quote!(skip(self)), quote! { fn m(&self) {} }).is_empty());
 }
@@ -616,6 +694,10 @@ fn odd_input_is_an_error_never_a_panic() {
         quote!(skip[x]),
         quote!(skip_all = true),
         quote!(1),
+        quote!(crate =),
+        quote!(crate = ,),
+        quote!(crate = 'a'),
+        quote!(crate = "a" "b"),
     ];
     for args in args {
         let out = enabled(args.clone(), quote! { fn f(x: u8) {} });
