@@ -1,5 +1,5 @@
 //! The attribute's arguments: `name = "..."`, `skip(..)`, `skip_all`, `hash(..)`,
-//! `record(..)`.
+//! `record(..)`, `crate = "..."`.
 //!
 //! Parsing is lenient about shape and strict about meaning: every option is first read
 //! as `key`, `key = tokens` or `key(tokens)`, then interpreted, so one compile reports
@@ -9,9 +9,9 @@ use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
-use syn::{Ident, LitStr, Token};
+use syn::{Ident, LitStr, Path, Token};
 
-use crate::validate::{closest, Errors};
+use crate::error::{closest, Errors};
 
 /// Every option, as written after the attribute's name, with the text used in messages.
 pub(crate) const OPTIONS: &[(&str, &str)] = &[
@@ -20,6 +20,7 @@ pub(crate) const OPTIONS: &[(&str, &str)] = &[
     ("skip_all", "`skip_all`"),
     ("hash", "`hash(..)`"),
     ("record", "`record(..)`"),
+    ("crate", "`crate = \"...\"`"),
 ];
 
 /// The parsed arguments of one `#[tracked_command(..)]` or `#[tracked_step(..)]`.
@@ -35,6 +36,9 @@ pub(crate) struct Args {
     pub(crate) hash: Option<ArgList>,
     /// `record(..)`: parameters sent as they are.
     pub(crate) record: Option<ArgList>,
+    /// `crate = "..."`: the path of the runtime crate, for a host that depends on it under
+    /// another name or reaches it through a re-export.
+    pub(crate) krate: Option<Path>,
 }
 
 impl Args {
@@ -139,6 +143,7 @@ fn interpret(args: &mut Args, errors: &mut Errors, key: Ident, value: Value) {
     let key_text = key.unraw().to_string();
     match key_text.as_str() {
         "name" => interpret_name(args, errors, &key, value),
+        "crate" => interpret_crate(args, errors, &key, value),
         "skip_all" => match value {
             Value::Bare => {
                 if args.skip_all.is_some() {
@@ -228,6 +233,51 @@ fn interpret_name(args: &mut Args, errors: &mut Errors, key: &Ident, value: Valu
         ));
     } else {
         args.name = Some(literal);
+    }
+}
+
+/// `crate = "path"`, or the path written bare: `crate = my_telemetry`.
+fn interpret_crate(args: &mut Args, errors: &mut Errors, key: &Ident, value: Value) {
+    const WRITE: &str = "write the name your `Cargo.toml` gives the telemetry dependency, as in `crate = \"my_telemetry\"`";
+    let Value::Eq(eq, tokens) = value else {
+        errors.push(syn::Error::new(
+            key.span(),
+            format!("`crate` takes the path of the telemetry crate: {WRITE}"),
+        ));
+        return;
+    };
+    let path = if tokens.is_empty() {
+        Err(syn::Error::new(
+            eq.span,
+            format!("expected a path after `crate =`; {WRITE}"),
+        ))
+    } else if let Ok(literal) = syn::parse2::<LitStr>(tokens.clone()) {
+        // The path's tokens take the literal's span, so an unresolved path is reported
+        // on the string.
+        literal.parse_with(Path::parse_mod_style).map_err(|_| {
+            syn::Error::new(
+                literal.span(),
+                format!("{} is not a path; {WRITE}", quote::quote!(#literal)),
+            )
+        })
+    } else {
+        Path::parse_mod_style.parse2(tokens.clone()).map_err(|_| {
+            syn::Error::new(
+                tokens.span(),
+                format!("expected a path after `crate =`; {WRITE}"),
+            )
+        })
+    };
+    let Some(path) = errors.check(path) else {
+        return;
+    };
+    if args.krate.is_some() {
+        errors.push(syn::Error::new(
+            key.span(),
+            "duplicate option `crate`; the expansion has one runtime crate: keep one `crate = \"...\"`",
+        ));
+    } else {
+        args.krate = Some(path);
     }
 }
 

@@ -48,30 +48,13 @@ use syn::visit_mut::{self, VisitMut};
 use syn::{ReturnType, Type};
 
 use crate::args::{self, Args};
+use crate::error::Errors;
 use crate::item::{self, TrackedFn};
+use crate::kind::Kind;
 use crate::params::{self, Mode, Pass, Sent};
-use crate::paths;
-use crate::validate::{self, Errors};
+use crate::paths::Paths;
+use crate::plan;
 use crate::{async_body, track_caller};
-
-/// Which attribute is being expanded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
-    /// `#[tracked_command]`.
-    Command,
-    /// `#[tracked_step]`.
-    Step,
-}
-
-impl Kind {
-    /// The attribute as written in messages.
-    pub(crate) fn attribute(self) -> &'static str {
-        match self {
-            Kind::Command => "`#[tracked_command]`",
-            Kind::Step => "`#[tracked_step]`",
-        }
-    }
-}
 
 /// Expands one attribute. With `enabled` false the arguments are still checked, and the
 /// item comes back unchanged. On error, the error comes with the item unchanged, so that
@@ -106,7 +89,7 @@ fn try_tracked(
         // `finish` returned every error; both are present here.
         return Ok(item);
     };
-    let sent = validate::plan(&args, &params::params(&function.sig))?;
+    let sent = plan::plan(&args, &params::params(&function.sig))?;
     if !enabled {
         return Ok(item);
     }
@@ -156,6 +139,7 @@ impl Locals {
 fn expand(kind: Kind, args: &Args, function: &TrackedFn, sent: &[Sent]) -> TokenStream {
     let strategy = choose(function);
     let locals = Locals::new();
+    let paths = Paths::new(args.krate.as_ref());
     let name = match &args.name {
         Some(name) => name.value(),
         None => function.sig.ident.unraw().to_string(),
@@ -163,12 +147,13 @@ fn expand(kind: Kind, args: &Args, function: &TrackedFn, sent: &[Sent]) -> Token
     let is_async =
         function.sig.asyncness.is_some() || matches!(strategy, Strategy::ReturnedFuture(_));
     let parts = Parts {
-        start: start_guard(kind, &name, sent, is_async, &locals),
+        start: start_guard(kind, &name, sent, is_async, &locals, &paths),
         sends: send_args(sent, &locals),
-        finish: finish_call(&locals.ret, &locals),
+        finish: finish_call(&locals.ret, &locals, &paths),
         annotation: return_annotation(&function.sig),
         function,
         locals,
+        paths,
     };
     let statements = match strategy {
         Strategy::Closure => parts.closure(),
@@ -216,6 +201,8 @@ struct Parts<'a> {
     annotation: Option<Type>,
     function: &'a TrackedFn,
     locals: Locals,
+    /// The runtime's paths, under `::telemetry` or the `crate = ..` root.
+    paths: Paths,
 }
 
 impl Parts<'_> {
@@ -234,7 +221,7 @@ impl Parts<'_> {
             finish,
             ..
         } = self;
-        let private = paths::private();
+        let private = self.paths.private();
         let ret = &self.locals.ret;
         let block = self.user_block();
         // The closure's return type is written out: `return`s and the tail coerce to it
@@ -256,9 +243,14 @@ impl Parts<'_> {
             finish,
             ..
         } = self;
-        let private = paths::private();
+        let private = self.paths.private();
         let (ret, guard) = (&self.locals.ret, &self.locals.guard);
-        let future = typed_future(&self.user_block(), self.annotation.as_ref(), &self.locals);
+        let future = typed_future(
+            &self.user_block(),
+            self.annotation.as_ref(),
+            &self.locals,
+            &self.paths,
+        );
         let annotation = self.annotation.as_ref().map(|ty| quote!(: #ty));
         quote! {
             #start
@@ -276,7 +268,7 @@ impl Parts<'_> {
             finish,
             ..
         } = self;
-        let private = paths::private();
+        let private = self.paths.private();
         let (ret, guard) = (&self.locals.ret, &self.locals.guard);
         if let Some(future) = async_body::tail_future(&mut stmts) {
             let inner = future.to_token_stream();
@@ -312,10 +304,10 @@ impl Parts<'_> {
             finish,
             ..
         } = self;
-        let private = paths::private();
+        let private = self.paths.private();
         let (ret, guard) = (&self.locals.ret, &self.locals.guard);
         let returned = Ident::new("__telemetry_returned", Span::mixed_site());
-        let finish_returned = finish_call(&returned, &self.locals);
+        let finish_returned = finish_call(&returned, &self.locals, &self.paths);
         let typed = self.annotation.as_ref().map(|ty| quote!(: #ty));
         let on_return = |value: TokenStream| {
             quote! {{
@@ -369,9 +361,10 @@ fn start_guard(
     sent: &[Sent],
     is_async: bool,
     locals: &Locals,
+    paths: &Paths,
 ) -> TokenStream {
-    let private = paths::private();
-    let core = paths::core();
+    let private = paths.private();
+    let core = paths.core();
     let guard = &locals.guard;
     let category = match kind {
         Kind::Command => quote!(#private::Category::Command),
@@ -448,8 +441,8 @@ fn send_args(sent: &[Sent], locals: &Locals) -> TokenStream {
 /// telemetry is off reads nothing back from the guard after its body (a store of the
 /// guard's state and two loads of it, otherwise, which cost such a call with arguments
 /// about 0.4 ns).
-fn finish_call(value: &Ident, locals: &Locals) -> TokenStream {
-    let private = paths::private();
+fn finish_call(value: &Ident, locals: &Locals, paths: &Paths) -> TokenStream {
+    let private = paths.private();
     let (guard, on) = (&locals.guard, &locals.on);
     let probe = &locals.probe;
     quote! {
@@ -474,8 +467,13 @@ fn finish_call(value: &Ident, locals: &Locals) -> TokenStream {
 /// body is checked, so `?` converts errors and `return`s coerce exactly as in the
 /// original `async fn`, and type errors point at the user's code. Without a type to give
 /// (an `impl Trait` return), the user's block is the async block.
-fn typed_future(block: &Group, annotation: Option<&Type>, locals: &Locals) -> TokenStream {
-    let core = paths::core();
+fn typed_future(
+    block: &Group,
+    annotation: Option<&Type>,
+    locals: &Locals,
+    paths: &Paths,
+) -> TokenStream {
+    let core = paths.core();
     let Some(ty) = annotation else {
         return quote!(async move #block);
     };

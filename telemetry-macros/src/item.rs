@@ -9,7 +9,7 @@ use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use syn::parse::{ParseStream, Parser};
 use syn::{Attribute, Signature, Stmt, Token, Visibility};
 
-use crate::expand::Kind;
+use crate::kind::Kind;
 
 /// A function the attribute can wrap.
 pub(crate) struct TrackedFn {

@@ -1,9 +1,11 @@
-//! Attribute macros of the [`telemetry`](https://docs.rs/telemetry) crate:
-//! `#[tracked_command]` and `#[tracked_step]`.
+//! Attribute macros of the telemetry runtime (the library `telemetry`, published as
+//! [`cli-telemetry`](https://docs.rs/cli-telemetry)): `#[tracked_command]` and
+//! `#[tracked_step]`.
 //!
 //! Use them through `telemetry` (`use telemetry::{tracked_command, tracked_step};`), which
-//! re-exports them and provides the runtime the expansion calls. Depend on `telemetry`
-//! under its own name: the expansion refers to it as `::telemetry`.
+//! re-exports them and provides the runtime the expansion calls. The expansion refers to
+//! the runtime as `::telemetry`; a host that depends on it under another name passes that
+//! name with `crate = "..."` (see [`macro@tracked_command`]).
 //!
 //! Without the `telemetry/enabled` feature (which turns on this crate's `enabled`
 //! feature) the attributes check their arguments and return the function exactly as it
@@ -11,27 +13,38 @@
 //!
 //! # Layout
 //!
-//! One phase per module: `args` (the attribute's options), `item` (the annotated
-//! function), `params` (its parameters), `validate` (checks that need both, and the plan
-//! of what is sent), `expand` (code generation), `async_body` (futures returned by
-//! non-`async` functions, as `#[async_trait]` writes them), `track_caller` (the in-place
-//! body of `#[track_caller]` functions) and `paths` (the runtime's private paths).
+//! One phase per module, each importing only from the ones before it:
+//!
+//! - `error`: the error accumulator and the "did you mean" helper;
+//! - `kind`: which attribute is being expanded;
+//! - `args`: the attribute's options;
+//! - `item`: the annotated function;
+//! - `params`: its parameters;
+//! - `plan`: what each call sends, with the checks that need both the options and the
+//!   parameters;
+//! - `paths`: the runtime's private paths;
+//! - `async_body`: futures returned by non-`async` functions, as `#[async_trait]` writes
+//!   them;
+//! - `track_caller`: the in-place body of `#[track_caller]` functions;
+//! - `expand`: code generation, from all of the above.
 
 mod args;
 mod async_body;
+mod error;
 mod expand;
 mod item;
+mod kind;
 mod params;
 mod paths;
+mod plan;
 mod track_caller;
-mod validate;
 
 #[cfg(test)]
 mod tests;
 
 use proc_macro::TokenStream;
 
-use crate::expand::Kind;
+use crate::kind::Kind;
 
 /// Records each call of a CLI command handler as a `command_<name>` event.
 ///
@@ -41,18 +54,29 @@ use crate::expand::Kind;
 /// default. Steps (`#[tracked_step]`) called while the command runs carry its
 /// invocation id, so a dashboard can tell which command they belonged to.
 ///
-/// ```ignore
+/// ```
 /// use telemetry::tracked_command;
+///
+/// #[derive(Debug)]
+/// struct InitError;
 ///
 /// /// `minietl init <source> <destination>`
 /// #[tracked_command(hash(source), record(destination))]
 /// fn init(source: &str, destination: &str) -> Result<(), InitError> {
-///     // ...
-/// #   Ok(())
+///     if destination == "oracle" {
+///         return Err(InitError); // success: false, error.kind: the type's name
+///     }
+///     Ok(())
 /// }
+///
+/// // Telemetry is off here (`enabled(false)`): the calls run, nothing is sent.
+/// let _telemetry = telemetry::init(telemetry::Config::new("minietl", "1.0").enabled(false));
+/// assert!(init("s3://bucket/raw", "duckdb").is_ok());
+/// assert!(init("s3://bucket/raw", "oracle").is_err());
 /// ```
 ///
-/// A call of `init("s3://bucket/raw", "duckdb")` sends (with the usual context):
+/// With telemetry on, a call of `init("s3://bucket/raw", "duckdb")` sends (with the
+/// usual context):
 ///
 /// ```json
 /// { "event": "command_init",
@@ -71,6 +95,7 @@ use crate::expand::Kind;
 /// | `skip_all` | no argument is sent |
 /// | `hash(a, b)` | only `a` and `b` are hashed; the others are not sent (except those in `record`) |
 /// | `record(a)` | `a` is sent as it is (its type must implement `serde::Serialize`) |
+/// | `crate = "my_telemetry"` | the runtime is reached as `my_telemetry`, not `::telemetry` (see [below](#a-renamed-dependency)) |
 ///
 /// `record` is for low-cardinality values that identify nobody, such as the kind of a
 /// destination or an output format. Never record paths, names, URLs or free text:
@@ -111,7 +136,14 @@ use crate::expand::Kind;
 ///
 /// It cannot go on a `const fn` (telemetry is recorded at run time), on a trait method
 /// without a body (put it on the method in the `impl` block), or on anything but a
-/// function.
+/// function:
+///
+/// ```compile_fail
+/// #[telemetry::tracked_step] // error: `#[tracked_step]` cannot be used on a `const fn`
+/// const fn answer() -> u32 {
+///     42
+/// }
+/// ```
 ///
 /// Parameters written as patterns (`(x, y): (u32, u32)`) or as `_` have no name to send
 /// them under and are not sent (naming one of their bindings in an option is an error);
@@ -142,9 +174,40 @@ use crate::expand::Kind;
 /// `unused_async`, `unnecessary_wraps`, `needless_pass_by_value`) do not see through
 /// the wrapper.
 ///
-/// The expansion names the runtime as `::telemetry`: depend on the `telemetry` crate
-/// under that name (not renamed in `Cargo.toml`). Local modules named `telemetry`,
-/// `core` or `std` do not matter.
+/// # A renamed dependency
+///
+/// The expansion reaches the runtime as `::telemetry`, the name of its library, so local
+/// modules named `telemetry`, `core` or `std` do not matter. A host that depends on it
+/// under another key in `Cargo.toml` (`my_telemetry = { package = "cli-telemetry", .. }`),
+/// or reaches it through a crate that re-exports it, says where it is on each attribute:
+///
+/// ```
+/// # extern crate telemetry as my_telemetry;
+/// // Cargo.toml: my_telemetry = { package = "cli-telemetry", version = "0.1" }
+/// use my_telemetry::{tracked_command, tracked_step};
+///
+/// #[tracked_command(crate = "my_telemetry", hash(source))]
+/// fn init(source: &str) -> bool {
+///     !source.is_empty()
+/// }
+///
+/// #[tracked_step(crate = "my_telemetry", skip(rows))]
+/// fn load(table: &str, rows: Vec<u32>) -> usize {
+///     table.len() + rows.len()
+/// }
+///
+/// let _telemetry = my_telemetry::init(my_telemetry::Config::new("demo", "1.0").enabled(false));
+/// assert!(init("s3://bucket/raw"));
+/// assert_eq!(load("t", vec![1]), 2);
+/// ```
+///
+/// The value is a path, written as a string (as in serde's `#[serde(crate = "...")]`) or
+/// bare (`crate = my_telemetry`). It is used as written, from the module of the tracked
+/// function: a dependency's name works in every module, a `use` alias only where it is
+/// imported, and a crate that re-exports the runtime (`pub use cli_telemetry as
+/// telemetry;` in `my_sdk`) is reached through the re-export
+/// (`crate = "my_sdk::telemetry"`). Write `crate = "::my_telemetry"` if a local item
+/// could have the dependency's name too.
 ///
 /// # Compile-time removal
 ///
@@ -171,15 +234,41 @@ pub fn tracked_command(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `invocation_id` of the tracked command it runs under: on the same thread, in threads
 /// and futures the command starts, and across `.await` points.
 ///
-/// ```ignore
-/// use telemetry::tracked_step;
+/// ```
+/// use telemetry::{tracked_command, tracked_step};
+///
+/// #[derive(Debug)]
+/// struct LoadError;
 ///
 /// /// Loads rows into a table; the rows themselves are not sent.
 /// #[tracked_step(name = "load", skip(rows))]
-/// async fn load_rows(table: &str, rows: Vec<Row>) -> Result<usize, LoadError> {
-///     // ...
-/// #   Ok(rows.len())
+/// async fn load_rows(table: &str, rows: Vec<u32>) -> Result<usize, LoadError> {
+///     if table.is_empty() {
+///         return Err(LoadError);
+///     }
+///     Ok(rows.len())
 /// }
+///
+/// /// `minietl load <table>`: the step carries this command's invocation id.
+/// #[tracked_command]
+/// fn load(table: &str) -> Result<usize, LoadError> {
+///     block_on(load_rows(table, vec![1, 2, 3]))
+/// }
+///
+/// let _telemetry = telemetry::init(telemetry::Config::new("minietl", "1.0").enabled(false));
+/// assert_eq!(load("events").unwrap(), 3);
+/// assert!(load("").is_err());
+/// # /// Any executor does; this one polls until the future completes.
+/// # fn block_on<F: std::future::Future>(future: F) -> F::Output {
+/// #     use std::future::Future as _;
+/// #     let mut future = std::pin::pin!(future);
+/// #     let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+/// #     loop {
+/// #         if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
+/// #             return output;
+/// #         }
+/// #     }
+/// # }
 /// ```
 ///
 /// sends `step_load` with `args.table` hashed, `elapsed` covering every `.await` of the
@@ -191,27 +280,45 @@ pub fn tracked_command(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// On methods, and together with other attributes:
 ///
-/// ```ignore
+/// ```
 /// use telemetry::tracked_step;
+///
+/// # #[derive(Debug)]
+/// # struct FetchError;
+/// # struct Row;
+/// pub struct Warehouse {
+///     rows: usize,
+/// }
 ///
 /// impl Warehouse {
 ///     /// Kept as the method's documentation.
 ///     #[tracked_step(skip(batch), record(format))]
 ///     #[must_use = "the number of rows written"]
-///     pub fn write(&mut self, batch: &[Row], format: Format) -> usize {
-///         // ...
-/// #       0
+///     pub fn write(&mut self, batch: &[Row], format: &str) -> usize {
+///         self.rows += batch.len();
+///         batch.len()
 ///     }
 /// }
+///
+/// #[async_trait::async_trait]
+/// pub trait Source {
+///     async fn fetch(&self, url: &str) -> Result<Vec<u8>, FetchError>;
+/// }
+///
+/// pub struct Http;
 ///
 /// #[async_trait::async_trait]
 /// impl Source for Http {
 ///     #[tracked_step(name = "fetch")]
 ///     async fn fetch(&self, url: &str) -> Result<Vec<u8>, FetchError> {
-///         // ...
-/// #       Ok(vec![])
+///         Ok(url.as_bytes().to_vec())
 ///     }
 /// }
+///
+/// let _telemetry = telemetry::init(telemetry::Config::new("demo", "1.0").enabled(false));
+/// let mut warehouse = Warehouse { rows: 0 };
+/// assert_eq!(warehouse.write(&[Row, Row], "parquet"), 2);
+/// let _future = Http.fetch("https://example.com/data"); // timed when polled
 /// ```
 ///
 /// See [`#[tracked_command]`](macro@tracked_command) for the options, what counts as

@@ -1,26 +1,46 @@
 //! The only place that spells the runtime's private module.
 //!
-//! A proc macro has no `$crate` (rust-lang/rust#54363), so every path in the expansion is
-//! absolute and goes through `::telemetry::__private`, which also re-exports `core` and
-//! `std`: a user module or crate named `telemetry`, `core` or `std` cannot capture them.
-//! The user must depend on the runtime under its own name, `telemetry`.
+//! A proc macro has no `$crate` (rust-lang/rust#54363), so every path in the expansion
+//! starts from a root naming the runtime crate: `::telemetry` by default, absolute so that
+//! a user module named `telemetry` cannot capture it. Under that root, `__private` also
+//! re-exports `core` and `std`, so a user module or crate named `core` or `std` cannot
+//! capture those either.
+//!
+//! A host that depends on the runtime under another name, or reaches it through a
+//! re-export, gives the root with `crate = "..."`; it is then used as written, resolved
+//! where the tracked function is, like any path in the user's code.
 
-use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use proc_macro2::TokenStream;
+use quote::{quote, ToTokens};
 
-/// `::telemetry::__private`.
-pub(crate) fn private() -> TokenStream {
-    private_at(Span::call_site())
+/// The paths of the runtime items the expansion uses.
+pub(crate) struct Paths {
+    /// `::telemetry`, or the path given with `crate = ..`.
+    root: TokenStream,
 }
 
-/// `::telemetry::__private`, with its tokens at `span` (for calls whose errors must point
-/// at user code).
-pub(crate) fn private_at(span: Span) -> TokenStream {
-    quote_spanned!(span=> ::telemetry::__private)
-}
+impl Paths {
+    /// Paths under `root` (from `crate = ..`), or under `::telemetry` without one.
+    ///
+    /// A given root keeps the spans of the attribute's tokens, so a path that does not
+    /// resolve is reported on the `crate = ..` value, the token to fix.
+    pub(crate) fn new(root: Option<&syn::Path>) -> Self {
+        let root = match root {
+            Some(path) => path.to_token_stream(),
+            None => quote!(::telemetry),
+        };
+        Paths { root }
+    }
 
-/// `::telemetry::__private::core`: the `core` crate, whatever the user named their modules.
-pub(crate) fn core() -> TokenStream {
-    let private = private();
-    quote!(#private::core)
+    /// `<root>::__private`.
+    pub(crate) fn private(&self) -> TokenStream {
+        let root = &self.root;
+        quote!(#root::__private)
+    }
+
+    /// `<root>::__private::core`: the `core` crate, whatever the user named their modules.
+    pub(crate) fn core(&self) -> TokenStream {
+        let private = self.private();
+        quote!(#private::core)
+    }
 }

@@ -1,9 +1,10 @@
 //! Expansion tests: both modes, on token streams.
 //!
 //! The disabled expansion must be the input, token for token. The enabled expansion is
-//! checked structurally here and, for a few representative functions, against the
-//! pretty-printed snapshots in `telemetry-macros/snapshots/` (refresh them with
-//! `TELEMETRY_SNAPSHOTS=overwrite cargo test -p telemetry-macros`). Whether the enabled
+//! checked structurally here and, for a few representative functions, against insta
+//! snapshots of the pretty-printed expansion in `telemetry-macros/snapshots/` (review a
+//! change with `cargo insta review`, or accept every one with
+//! `INSTA_UPDATE=always cargo test -p telemetry-macros`). Whether the enabled
 //! expansion compiles, lints clean and behaves is tested in the `telemetry` crate
 //! (`tests/macros_*.rs` and the trybuild cases in `trybuild/`).
 
@@ -12,7 +13,8 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::expand::{tracked, Kind};
+use crate::expand::tracked;
+use crate::kind::Kind;
 
 fn expand(kind: Kind, args: TokenStream, item: TokenStream, enabled: bool) -> String {
     tracked(kind, args, item, enabled).to_string()
@@ -94,7 +96,13 @@ fn supported_items() -> Vec<TokenStream> {
 
 #[test]
 fn disabled_expansion_is_the_input_token_for_token() {
-    let args = [quote!(), quote!(name = "renamed"), quote!(skip_all)];
+    let args = [
+        quote!(),
+        quote!(name = "renamed"),
+        quote!(skip_all),
+        quote!(crate = "renamed"),
+        quote!(crate = ::reexport::telemetry, skip_all),
+    ];
     for item in supported_items() {
         for args in &args {
             for kind in [Kind::Command, Kind::Step] {
@@ -120,6 +128,9 @@ fn disabled_expansion_still_checks_arguments() {
     assert!(out.contains("compile_error"), "{out}");
     assert!(out.contains("no parameter named `rows`"), "{out}");
     // The function is still emitted after the error.
+    assert!(out.ends_with(&item.to_string()), "{out}");
+    let out = expand(Kind::Step, quote!(crate = 5), item.clone(), false);
+    assert!(out.contains("expected a path after `crate =`"), "{out}");
     assert!(out.ends_with(&item.to_string()), "{out}");
 }
 
@@ -162,6 +173,39 @@ fn paths_are_absolute() {
                     before.ends_with(":: telemetry :: __private :: ") || before.ends_with(":: "),
                     "relative `{shadowable}` path in {out}"
                 );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_crate_option_roots_every_path() {
+    for (args, root) in [
+        (quote!(crate = "renamed"), "renamed :: __private ::"),
+        (quote!(crate = "::renamed"), ":: renamed :: __private ::"),
+        (
+            quote!(crate = my_sdk::telemetry),
+            "my_sdk :: telemetry :: __private ::",
+        ),
+    ] {
+        for item in supported_items() {
+            let out = enabled(args.clone(), item);
+            assert!(out.contains(&format!("{root} CallGuard")), "{out}");
+            // Every runtime path is under the given root: none is left to `::telemetry`.
+            for (index, _) in out.match_indices("__private ::") {
+                assert!(out[..index + "__private ::".len()].ends_with(root), "{out}");
+            }
+            let telemetry_paths = out.matches("telemetry ::").count();
+            let under_root = out.matches(root).count() * root.matches("telemetry ::").count();
+            assert_eq!(telemetry_paths, under_root, "{out}");
+            for shadowable in ["core ::", "std ::"] {
+                for (index, _) in out.match_indices(shadowable) {
+                    let before = &out[..index];
+                    assert!(
+                        before.ends_with(&format!("{root} ")) || before.ends_with(":: "),
+                        "relative `{shadowable}` path in {out}"
+                    );
+                }
             }
         }
     }
@@ -474,6 +518,42 @@ fn misuse_is_reported_on_the_offending_token() {
         quote! { #[tracked_command] fn twice() {} },
         "a function can be tracked once",
     );
+    assert_one_error(
+        quote!(crat = "renamed"),
+        item.clone(),
+        "unknown option `crat`; did you mean `crate`?",
+    );
+    assert_one_error(
+        quote!(crate = 5),
+        item.clone(),
+        "expected a path after `crate =`; write the name your `Cargo.toml` gives the telemetry dependency, as in `crate = \"my_telemetry\"`",
+    );
+    assert_one_error(
+        quote!(crate = "my telemetry"),
+        item.clone(),
+        "\"my telemetry\" is not a path; write the name",
+    );
+    assert_one_error(quote!(crate = ""), item.clone(), "\"\" is not a path");
+    assert_one_error(
+        quote!(crate = "a::<T>"),
+        item.clone(),
+        "\"a::<T>\" is not a path",
+    );
+    assert_one_error(
+        quote!(crate),
+        item.clone(),
+        "`crate` takes the path of the telemetry crate",
+    );
+    assert_one_error(
+        quote!(crate("renamed")),
+        item.clone(),
+        "`crate` takes the path of the telemetry crate",
+    );
+    assert_one_error(
+        quote!(crate = "a", crate = "b"),
+        item.clone(),
+        "duplicate option `crate`",
+    );
     // `skip(self)` is accepted: `self` is never sent anyway.
     assert!(errors(quote!(skip(self)), quote! { fn m(&self) {} }).is_empty());
 }
@@ -490,6 +570,12 @@ fn several_misuses_are_reported_together() {
         quote! { fn load(table: &str) {} },
     );
     assert_eq!(found.len(), 2, "{found:#?}");
+}
+
+/// `tokens`, which must be items, formatted as rustfmt would.
+fn pretty(tokens: TokenStream) -> String {
+    let file: syn::File = syn::parse2(tokens).expect("the tokens parse as items");
+    prettyplease::unparse(&file)
 }
 
 #[test]
@@ -547,30 +633,26 @@ fn snapshots() {
             },
         ),
     ];
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots");
-    let overwrite =
-        std::env::var_os("TELEMETRY_SNAPSHOTS").is_some_and(|value| value == "overwrite");
-    let mut stale = Vec::new();
     for (name, kind, args, item) in cases {
-        let out = tracked(kind, args, item, true);
-        let file: syn::File = syn::parse2(out).expect("the expansion parses as an item");
-        let pretty = prettyplease::unparse(&file);
-        let path = dir.join(format!("{name}.expanded.rs"));
-        let expected = std::fs::read_to_string(&path).unwrap_or_default();
-        if expected != pretty {
-            if overwrite {
-                std::fs::create_dir_all(&dir).expect("create snapshots/");
-                std::fs::write(&path, &pretty).expect("write snapshot");
-            } else {
-                stale.push(format!("{}:\n{pretty}", path.display()));
-            }
-        }
+        let attribute = match kind {
+            Kind::Command => "tracked_command",
+            Kind::Step => "tracked_step",
+        };
+        // The attribute, shown above its expansion (whose header is the input's) in the
+        // `.snap` file and in `cargo insta review`.
+        let description = if args.is_empty() {
+            format!("#[{attribute}]")
+        } else {
+            format!("#[{attribute}({args})]")
+        };
+        let pretty = pretty(tracked(kind, args, item, true));
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path("../snapshots");
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_description(description);
+        settings.set_omit_expression(true);
+        settings.bind(|| insta::assert_snapshot!(name, pretty));
     }
-    assert!(
-        stale.is_empty(),
-        "expansion differs from the snapshot (TELEMETRY_SNAPSHOTS=overwrite to accept):\n{}",
-        stale.join("\n")
-    );
 }
 
 #[test]
@@ -612,6 +694,10 @@ fn odd_input_is_an_error_never_a_panic() {
         quote!(skip[x]),
         quote!(skip_all = true),
         quote!(1),
+        quote!(crate =),
+        quote!(crate = ,),
+        quote!(crate = 'a'),
+        quote!(crate = "a" "b"),
     ];
     for args in args {
         let out = enabled(args.clone(), quote! { fn f(x: u8) {} });
