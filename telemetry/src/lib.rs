@@ -147,54 +147,8 @@ pub use sink::{Sink, SinkError};
 pub use source::{parse_bool, Source};
 pub use status::Status;
 
-/// A runnable example, compiled and run as a doctest of this crate:
-///
-/// ```
-/// use telemetry::tracked_command;
-///
-/// #[derive(Debug)]
-/// struct InitError;
-///
-/// #[tracked_command(hash(source), record(destination))]
-/// fn init(source: &str, destination: &str) -> Result<(), InitError> {
-///     if destination == "oracle" {
-///         return Err(InitError); // recorded: success false, error.kind "…::InitError"
-///     }
-///     Ok(())
-/// }
-///
-/// let _telemetry = telemetry::init(telemetry::Config::new("demo", "1.0").enabled(false));
-/// assert!(init("s3://bucket/raw", "duckdb").is_ok());
-/// assert!(init("s3://bucket/raw", "oracle").is_err());
-/// ```
 pub use telemetry_macros::tracked_command;
 
-/// A runnable example, compiled and run as a doctest of this crate:
-///
-/// ```
-/// use telemetry::{tracked_command, tracked_step};
-///
-/// #[tracked_step(name = "load", skip(rows))]
-/// fn load_rows(table: &str, rows: Vec<u32>) -> Option<usize> {
-///     (!rows.is_empty()).then(|| rows.len())
-/// }
-///
-/// #[tracked_step(skip_all)]
-/// async fn fetch(url: &str) -> Result<Vec<u32>, std::io::Error> {
-///     let _ = url;
-///     Ok(vec![1, 2, 3])
-/// }
-///
-/// #[tracked_command]
-/// fn run() -> bool {
-///     // Steps called here carry this command's invocation id.
-///     load_rows("events", vec![1, 2, 3]) == Some(3)
-/// }
-///
-/// let _telemetry = telemetry::init(telemetry::Config::new("demo", "1.0").enabled(false));
-/// assert!(run());
-/// let _future = fetch("https://example.com/data"); // timed across its .awaits when polled
-/// ```
 pub use telemetry_macros::tracked_step;
 
 /// Starts telemetry for this process and returns the [`Guard`] that flushes it at exit.
