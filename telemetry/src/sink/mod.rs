@@ -2,6 +2,8 @@
 //!
 //! - [`HttpSink`]: Segment-compatible HTTP batch delivery (the default when an endpoint
 //!   is configured);
+//! - [`OtlpSink`]: OpenTelemetry traces over OTLP/HTTP (JSON), to your own collector;
+//! - [`PostHogSink`]: PostHog's batch capture API;
 //! - [`DebugSink`]: one JSON line per event on stderr, nothing sent (`<APP>_TELEMETRY_DEBUG`);
 //! - [`FileSink`]: one JSON line per event appended to a file;
 //! - your own: implement [`Sink`].
@@ -10,6 +12,12 @@ mod debug;
 mod file;
 #[cfg(feature = "enabled")]
 mod http;
+#[cfg(feature = "enabled")]
+mod otlp;
+#[cfg(feature = "enabled")]
+mod post;
+#[cfg(feature = "enabled")]
+mod posthog;
 
 pub use debug::DebugSink;
 pub use file::FileSink;
@@ -17,6 +25,10 @@ pub use file::FileSink;
 pub(crate) use http::tls_problem;
 #[cfg(feature = "enabled")]
 pub use http::HttpSink;
+#[cfg(feature = "enabled")]
+pub use otlp::OtlpSink;
+#[cfg(feature = "enabled")]
+pub use posthog::PostHogSink;
 
 use std::fmt;
 use std::time::Duration;
