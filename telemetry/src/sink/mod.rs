@@ -7,6 +7,27 @@
 //! - [`DebugSink`]: one JSON line per event on stderr, nothing sent (`<APP>_TELEMETRY_DEBUG`);
 //! - [`FileSink`]: one JSON line per event appended to a file;
 //! - your own: implement [`Sink`].
+//!
+//! A sink other than the default is given to [`Config::sink`](crate::Config::sink):
+//!
+//! ```
+//! # #[cfg(feature = "enabled")] {
+//! use telemetry::sink::{OtlpSink, PostHogSink};
+//!
+//! let config = telemetry::Config::new("minietl", "1.2.3");
+//! let config = match std::env::var("POSTHOG_API_KEY") {
+//!     // PostHog: its batch capture API, <host>/batch/, with the project API key.
+//!     Ok(key) => config.sink(PostHogSink::new("https://eu.i.posthog.com", key)),
+//!     // OpenTelemetry: traces over OTLP/HTTP (JSON), POSTed to <endpoint>/v1/traces.
+//!     Err(_) => config.sink(
+//!         OtlpSink::new("https://otel-collector.example.com:4318")
+//!             .header("Authorization", "Bearer COLLECTOR_TOKEN"),
+//!     ),
+//! };
+//! // let _telemetry = telemetry::init(config);
+//! # let _ = config;
+//! # }
+//! ```
 
 mod debug;
 mod file;
