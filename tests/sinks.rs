@@ -14,6 +14,9 @@
 //! - PostHog: the example sends through [`telemetry::sink::PostHogSink`] to the
 //!   loopback receiver of `support/server.rs`: the body's shape, a `503` retried by the
 //!   next run, a `400` never sent again.
+//!
+//! Every example process runs with `ALL_PROXY`/`HTTP_PROXY` naming a port nothing listens
+//! on: a sink that sent loopback traffic through the environment's proxy would fail.
 
 use std::io::{BufRead as _, BufReader};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -41,11 +44,19 @@ fn serial() -> MutexGuard<'static, ()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The example `custom-sink <files> [fail]` with `vars` set, in `sandbox`.
+/// A proxy nothing listens on: every request sent through it fails. The sinks must
+/// reach a loopback endpoint directly, whatever the environment names as a proxy.
+const DEAD_PROXY: &str = "http://127.0.0.1:9";
+
+/// The example `custom-sink <files> [fail]` with `vars` set, in `sandbox`, with a dead
+/// proxy in its environment.
 fn example(sandbox: &Sandbox, args: &[&str], vars: &[(&str, &str)]) -> Run {
     let binary = example_bin("custom-sink", Build::Enabled);
     let mut command = sandbox.command(&binary);
     command.args(args);
+    command
+        .env("ALL_PROXY", DEAD_PROXY)
+        .env("HTTP_PROXY", DEAD_PROXY);
     for (name, value) in vars {
         command.env(name, value);
     }
