@@ -72,7 +72,8 @@
 //!
 //! **Delivery.** One bounded channel, one worker, batches to a Segment-compatible
 //! endpoint ([`sink::HttpSink`]), or to [`sink::DebugSink`] (`<APP>_TELEMETRY_DEBUG`),
-//! [`sink::FileSink`] or your own [`Sink`]. Retries with back-off, a cross-process
+//! [`sink::FileSink`], an OpenTelemetry collector ([`sink::OtlpSink`]), PostHog
+//! ([`sink::PostHogSink`]) or your own [`Sink`]. Retries with back-off, a cross-process
 //! back-off when offline, `410 Gone` honoured, and at exit a wait of at most
 //! `flush_timeout`, after which undelivered events go to a disk spool that the next run
 //! sends. [`flush`] does the same for programs that leave through `std::process::exit`.

@@ -1,17 +1,12 @@
 //! The HTTP sink: Segment's batch API over `ureq`.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
+use super::post::{self, Poster, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT};
 use super::{Sink, SinkError};
 use crate::event::Batch;
 
-/// The default bound on name resolution and on connecting.
-const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-/// The default bound on a whole request: resolution, connection, TLS, sending the batch
-/// and reading the answer.
-const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(5);
-/// Answers are read (so the connection can be reused) up to this size, then dropped.
-const MAX_ANSWER: u64 = 64 * 1024;
+pub(crate) use super::post::tls_problem;
 
 /// POSTs each batch as `{"batch": [...], "sentAt": ...}` to a Segment-compatible endpoint
 /// (Segment, RudderStack, Jitsu, or your own receiver).
@@ -29,6 +24,8 @@ const MAX_ANSWER: u64 = 64 * 1024;
 ///   so in debug mode.
 /// - One connection is kept alive and reused across batches.
 /// - Redirects are not followed (a `3xx` is a rejection).
+/// - A loopback endpoint is always reached directly, never through a proxy named in
+///   the environment (`HTTP_PROXY`, `ALL_PROXY`, ...).
 /// - It is *durable* ([`Sink::durable`]): batches it cannot deliver are kept in the
 ///   spool and sent by a later attempt.
 ///
@@ -43,17 +40,14 @@ const MAX_ANSWER: u64 = 64 * 1024;
 /// # let _ = config;
 /// ```
 pub struct HttpSink {
-    endpoint: String,
+    poster: Poster,
     authorization: Option<String>,
-    agent: ureq::Agent,
-    /// Why this build cannot reach the endpoint at all, if it cannot.
-    unreachable: Option<String>,
 }
 
 impl std::fmt::Debug for HttpSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpSink")
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &self.poster.endpoint())
             .field("write_key", &self.authorization.as_ref().map(|_| "<set>"))
             .finish_non_exhaustive()
     }
@@ -87,32 +81,13 @@ impl HttpSink {
         total: Duration,
     ) -> Self {
         use base64::Engine as _;
-        let endpoint = endpoint.into().trim().to_owned();
-        let agent = ureq::Agent::config_builder()
-            .timeout_resolve(Some(connect))
-            .timeout_connect(Some(connect))
-            .timeout_global(Some(total))
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .max_idle_connections(1)
-            .max_idle_connections_per_host(1)
-            .max_idle_age(Duration::from_secs(60))
-            .user_agent(concat!("telemetry/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
         let authorization = write_key.map(|key| {
             let token = base64::engine::general_purpose::STANDARD.encode(format!("{key}:"));
             format!("Basic {token}")
         });
-        let unreachable = tls_problem(&endpoint);
-        if let Some(problem) = &unreachable {
-            crate::diag::debug(format_args!("{problem}"));
-        }
         HttpSink {
-            endpoint,
+            poster: Poster::new(endpoint.into(), connect, total, false),
             authorization,
-            agent,
-            unreachable,
         }
     }
 
@@ -123,161 +98,22 @@ impl HttpSink {
     /// assert_eq!(sink.endpoint(), "https://collector.example.com/v1/batch");
     /// ```
     pub fn endpoint(&self) -> &str {
-        &self.endpoint
+        self.poster.endpoint()
     }
-}
-
-/// Why this build cannot send to `url`: an `https://` endpoint in a build without the
-/// `tls` feature.
-pub(crate) fn tls_problem(url: &str) -> Option<String> {
-    let https = url
-        .trim()
-        .get(..8)
-        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
-    (https && !cfg!(feature = "tls")).then(|| {
-        format!(
-            "cannot send to {url}: this build of the telemetry crate has no TLS support \
-             (its `tls` cargo feature is off); enable `tls`, or use an http:// loopback endpoint"
-        )
-    })
 }
 
 impl Sink for HttpSink {
     fn send(&mut self, batch: &Batch) -> Result<(), SinkError> {
-        if let Some(problem) = &self.unreachable {
-            return Err(SinkError::drop(problem.clone()));
-        }
         let body = serde_json::to_vec(batch).map_err(|error| SinkError::drop(error.to_string()))?;
-        let mut request = self
-            .agent
-            .post(&self.endpoint)
-            .header("Content-Type", "application/json");
-        if let Some(authorization) = &self.authorization {
-            request = request.header("Authorization", authorization);
-        }
-        let mut response = request
-            .send(&body[..])
-            .map_err(|error| SinkError::retry(describe(&error)))?;
-        let status = response.status().as_u16();
-        // Only an answer that asks to come back later has a say in when.
-        let retry_after = (status == 429 || status >= 500)
-            .then(|| response.headers().get("retry-after"))
-            .flatten()
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| parse_retry_after(value, SystemTime::now()));
-        // Read the (small) answer so the connection goes back to the pool for the next
-        // batch. A 2xx whose body cannot be read was still accepted.
-        let _ = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_ANSWER)
-            .read_to_vec();
-        classify(status, retry_after)
+        let authorization = self.authorization.as_deref();
+        let headers: &[(&str, &str)] = match &authorization {
+            Some(value) => &[("Authorization", value)],
+            None => &[],
+        };
+        post::segment_rules(&self.poster.post(&body, headers)?)
     }
 
     fn durable(&self) -> bool {
-        self.unreachable.is_none()
-    }
-}
-
-/// What a status code means for the batch.
-fn classify(status: u16, retry_after: Option<Duration>) -> Result<(), SinkError> {
-    match status {
-        200..=299 => Ok(()),
-        410 => Err(SinkError::stop("HTTP 410 Gone")),
-        429 | 500..=599 => {
-            let message = format!("HTTP {status}");
-            match retry_after {
-                Some(delay) => Err(SinkError::retry_after(message, delay)),
-                None => Err(SinkError::retry(message)),
-            }
-        }
-        _ => Err(SinkError::drop(format!("HTTP {status}"))),
-    }
-}
-
-fn describe(error: &ureq::Error) -> String {
-    match error {
-        ureq::Error::Timeout(reason) => format!("timed out ({reason})"),
-        ureq::Error::HostNotFound => "host not found".to_owned(),
-        other => other.to_string(),
-    }
-}
-
-/// Parses a `Retry-After` header: a number of seconds, or an HTTP date, which becomes
-/// the time left until it. Anything else, a date too far out to represent included, is
-/// `None`: a header never makes delivery fail.
-fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sink::Action;
-
-    #[test]
-    fn statuses_map_to_actions() {
-        assert_eq!(classify(200, None), Ok(()));
-        assert_eq!(classify(204, None), Ok(()));
-        assert_eq!(classify(410, None).unwrap_err().action(), Action::Stop);
-        assert_eq!(
-            classify(429, Some(Duration::from_secs(7)))
-                .unwrap_err()
-                .action(),
-            Action::Retry(Some(Duration::from_secs(7)))
-        );
-        assert_eq!(
-            classify(503, None).unwrap_err().action(),
-            Action::Retry(None)
-        );
-        for status in [301, 400, 401, 403, 404, 413, 422] {
-            assert_eq!(classify(status, None).unwrap_err().action(), Action::Drop);
-        }
-    }
-
-    #[test]
-    fn https_needs_the_tls_feature() {
-        assert_eq!(tls_problem("http://127.0.0.1:8080/v1/batch"), None);
-        let problem = tls_problem("HTTPS://collector.example.com/v1/batch");
-        assert_eq!(problem.is_some(), !cfg!(feature = "tls"));
-    }
-
-    #[test]
-    fn retry_after_accepts_seconds_and_http_dates() {
-        use std::time::UNIX_EPOCH;
-        let now = UNIX_EPOCH + Duration::from_secs(784_111_777); // 1994-11-06T08:49:37Z
-        assert_eq!(
-            parse_retry_after(" 120 ", now),
-            Some(Duration::from_secs(120))
-        );
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:50:37 GMT", now),
-            Some(Duration::from_secs(60))
-        );
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(
-            parse_retry_after("Tue, 29 Feb 2028 00:00:00 GMT", UNIX_EPOCH),
-            Some(Duration::from_secs(1_835_395_200))
-        );
-        assert_eq!(parse_retry_after("soon", now), None);
-        assert_eq!(parse_retry_after("-5", now), None);
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 25:00:00 GMT", now),
-            None
-        );
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 400000000000 08:49:37 GMT", now),
-            None,
-            "a date beyond any clock is ignored, not a panic"
-        );
+        self.poster.reachable()
     }
 }

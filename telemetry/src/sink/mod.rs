@@ -2,9 +2,32 @@
 //!
 //! - [`HttpSink`]: Segment-compatible HTTP batch delivery (the default when an endpoint
 //!   is configured);
+//! - [`OtlpSink`]: OpenTelemetry traces over OTLP/HTTP (JSON), to your own collector;
+//! - [`PostHogSink`]: PostHog's batch capture API;
 //! - [`DebugSink`]: one JSON line per event on stderr, nothing sent (`<APP>_TELEMETRY_DEBUG`);
 //! - [`FileSink`]: one JSON line per event appended to a file;
 //! - your own: implement [`Sink`].
+//!
+//! A sink other than the default is given to [`Config::sink`](crate::Config::sink):
+//!
+//! ```
+//! # #[cfg(feature = "enabled")] {
+//! use telemetry::sink::{OtlpSink, PostHogSink};
+//!
+//! let config = telemetry::Config::new("minietl", "1.2.3");
+//! let config = match std::env::var("POSTHOG_API_KEY") {
+//!     // PostHog: its batch capture API, <host>/batch/, with the project API key.
+//!     Ok(key) => config.sink(PostHogSink::new("https://eu.i.posthog.com", key)),
+//!     // OpenTelemetry: traces over OTLP/HTTP (JSON), POSTed to <endpoint>/v1/traces.
+//!     Err(_) => config.sink(
+//!         OtlpSink::new("https://otel-collector.example.com:4318")
+//!             .header("Authorization", "Bearer COLLECTOR_TOKEN"),
+//!     ),
+//! };
+//! // let _telemetry = telemetry::init(config);
+//! # let _ = config;
+//! # }
+//! ```
 
 mod debug;
 #[cfg(feature = "enabled")]
@@ -12,6 +35,12 @@ pub(crate) mod endpoint;
 mod file;
 #[cfg(feature = "enabled")]
 mod http;
+#[cfg(feature = "enabled")]
+mod otlp;
+#[cfg(feature = "enabled")]
+mod post;
+#[cfg(feature = "enabled")]
+mod posthog;
 
 pub use debug::DebugSink;
 pub use file::FileSink;
@@ -19,6 +48,10 @@ pub use file::FileSink;
 pub(crate) use http::tls_problem;
 #[cfg(feature = "enabled")]
 pub use http::HttpSink;
+#[cfg(feature = "enabled")]
+pub use otlp::OtlpSink;
+#[cfg(feature = "enabled")]
+pub use posthog::PostHogSink;
 
 use std::fmt;
 use std::time::Duration;

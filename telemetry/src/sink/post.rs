@@ -1,0 +1,350 @@
+//! What the network sinks share: one bounded HTTP POST and how its answer is read.
+//!
+//! [`HttpSink`](super::HttpSink), [`OtlpSink`](super::OtlpSink) and
+//! [`PostHogSink`](super::PostHogSink) each build their own body; this posts it with the
+//! same agent settings (timeouts, no redirects, one pooled connection, no proxy for a
+//! loopback endpoint) and hands back the status and any `Retry-After`, which each sink
+//! maps to a [`SinkError`] with its receiver's rules ([`segment_rules`], [`otlp_rules`]).
+
+use std::net::IpAddr;
+use std::time::{Duration, SystemTime};
+
+use super::SinkError;
+
+/// The default bound on name resolution and on connecting.
+pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// The default bound on a whole request: resolution, connection, TLS, sending the batch
+/// and reading the answer.
+pub(crate) const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(5);
+/// Answers are read (so the connection can be reused) up to this size, then dropped.
+const MAX_ANSWER: u64 = 64 * 1024;
+
+/// A bounded POST to one endpoint.
+pub(crate) struct Poster {
+    endpoint: String,
+    agent: ureq::Agent,
+    /// Why this sink cannot reach the endpoint at all, if it cannot.
+    unreachable: Option<String>,
+}
+
+/// What the receiver answered.
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) retry_after: Option<Duration>,
+}
+
+impl Poster {
+    /// A poster for `endpoint`. With `check_endpoint`, the endpoint must pass the
+    /// library's endpoint rule (`https://`, or `http://` to a loopback address); a
+    /// failing endpoint, like an `https://` one in a build without TLS, makes every
+    /// post a dropped batch (said once in debug mode).
+    pub(crate) fn new(
+        endpoint: String,
+        connect: Duration,
+        total: Duration,
+        check_endpoint: bool,
+    ) -> Self {
+        let endpoint = endpoint.trim().to_owned();
+        let mut config = ureq::Agent::config_builder()
+            .timeout_resolve(Some(connect))
+            .timeout_connect(Some(connect))
+            .timeout_global(Some(total))
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_idle_connections(1)
+            .max_idle_connections_per_host(1)
+            .max_idle_age(Duration::from_secs(60))
+            .user_agent(concat!("telemetry/", env!("CARGO_PKG_VERSION")));
+        if is_loopback_url(&endpoint) {
+            // A proxy from the environment must never see (or break) loopback traffic.
+            config = config.proxy(None);
+        }
+        let agent = config.build().new_agent();
+        let unreachable = if check_endpoint {
+            super::endpoint::validate(&endpoint)
+                .err()
+                .map(|problem| format!("cannot send to {endpoint}: {problem}"))
+        } else {
+            None
+        }
+        .or_else(|| tls_problem(&endpoint));
+        if let Some(problem) = &unreachable {
+            crate::diag::debug(format_args!("{problem}"));
+        }
+        Poster {
+            endpoint,
+            agent,
+            unreachable,
+        }
+    }
+
+    /// The endpoint, trimmed.
+    pub(crate) fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Whether the endpoint can be reached by this build at all.
+    pub(crate) fn reachable(&self) -> bool {
+        self.unreachable.is_none()
+    }
+
+    /// POSTs `body` as `application/json` with the extra `headers`. A network error, a
+    /// timeout or an answer that is not HTTP is a retry; an unreachable endpoint a drop.
+    pub(crate) fn post(&self, body: &[u8], headers: &[(&str, &str)]) -> Result<Answer, SinkError> {
+        if let Some(problem) = &self.unreachable {
+            return Err(SinkError::drop(problem.clone()));
+        }
+        let mut request = self
+            .agent
+            .post(&self.endpoint)
+            .header("Content-Type", "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let mut response = request
+            .send(body)
+            .map_err(|error| SinkError::retry(describe(&error)))?;
+        let status = response.status().as_u16();
+        // Only an answer that asks to come back later has a say in when.
+        let retry_after = (status == 429 || status >= 500)
+            .then(|| response.headers().get("retry-after"))
+            .flatten()
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| parse_retry_after(value, SystemTime::now()));
+        // Read the (small) answer so the connection goes back to the pool for the next
+        // batch. A 2xx whose body cannot be read was still accepted.
+        let _ = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_ANSWER)
+            .read_to_vec();
+        Ok(Answer {
+            status,
+            retry_after,
+        })
+    }
+}
+
+/// Segment's (and PostHog's) rules: `2xx` delivered; `410 Gone` stops this
+/// installation; `429` and `5xx` retried, honouring `Retry-After`; anything else drops
+/// the batch.
+pub(crate) fn segment_rules(answer: &Answer) -> Result<(), SinkError> {
+    match answer.status {
+        200..=299 => Ok(()),
+        410 => Err(SinkError::stop("HTTP 410 Gone")),
+        429 | 500..=599 => Err(retry(answer)),
+        status => Err(SinkError::drop(format!("HTTP {status}"))),
+    }
+}
+
+/// OTLP/HTTP's rules (opentelemetry-proto's specification, "Failures"): `2xx`
+/// delivered; only `429`, `502`, `503` and `504` are retryable, honouring
+/// `Retry-After`; every other status drops the batch.
+pub(crate) fn otlp_rules(answer: &Answer) -> Result<(), SinkError> {
+    match answer.status {
+        200..=299 => Ok(()),
+        429 | 502 | 503 | 504 => Err(retry(answer)),
+        status => Err(SinkError::drop(format!("HTTP {status}"))),
+    }
+}
+
+fn retry(answer: &Answer) -> SinkError {
+    let message = format!("HTTP {}", answer.status);
+    match answer.retry_after {
+        Some(delay) => SinkError::retry_after(message, delay),
+        None => SinkError::retry(message),
+    }
+}
+
+/// Why this build cannot send to `url`: an `https://` endpoint in a build without the
+/// `tls` feature.
+pub(crate) fn tls_problem(url: &str) -> Option<String> {
+    let https = url
+        .trim()
+        .get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
+    (https && !cfg!(feature = "tls")).then(|| {
+        format!(
+            "cannot send to {url}: this build of the telemetry crate has no TLS support \
+             (its `tls` cargo feature is off); enable `tls`, or use an http:// loopback endpoint"
+        )
+    })
+}
+
+/// Whether `url`'s host is `localhost` or a loopback address.
+fn is_loopback_url(url: &str) -> bool {
+    let Ok(uri) = url.parse::<ureq::http::Uri>() else {
+        return false;
+    };
+    let Some(host) = uri.host() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `base` with `path` appended, without doubling or losing the `/` between them.
+pub(crate) fn join(base: &str, path: &str) -> String {
+    format!(
+        "{}/{}",
+        base.trim().trim_end_matches('/'),
+        path.trim_start_matches('/')
+    )
+}
+
+fn describe(error: &ureq::Error) -> String {
+    match error {
+        ureq::Error::Timeout(reason) => format!("timed out ({reason})"),
+        ureq::Error::HostNotFound => "host not found".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// Parses a `Retry-After` header: a number of seconds, or an HTTP date, which becomes
+/// the time left until it. Anything else, a date too far out to represent included, is
+/// `None`: a header never makes delivery fail.
+fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sink::Action;
+
+    fn answer(status: u16, retry_after: Option<u64>) -> Answer {
+        Answer {
+            status,
+            retry_after: retry_after.map(Duration::from_secs),
+        }
+    }
+
+    #[test]
+    fn segment_statuses_map_to_actions() {
+        assert_eq!(segment_rules(&answer(200, None)), Ok(()));
+        assert_eq!(segment_rules(&answer(204, None)), Ok(()));
+        assert_eq!(
+            segment_rules(&answer(410, None)).unwrap_err().action(),
+            Action::Stop
+        );
+        assert_eq!(
+            segment_rules(&answer(429, Some(7))).unwrap_err().action(),
+            Action::Retry(Some(Duration::from_secs(7)))
+        );
+        for status in [500, 501, 503] {
+            assert_eq!(
+                segment_rules(&answer(status, None)).unwrap_err().action(),
+                Action::Retry(None)
+            );
+        }
+        for status in [301, 400, 401, 403, 404, 413, 422] {
+            assert_eq!(
+                segment_rules(&answer(status, None)).unwrap_err().action(),
+                Action::Drop
+            );
+        }
+    }
+
+    #[test]
+    fn otlp_retries_only_429_502_503_504() {
+        assert_eq!(otlp_rules(&answer(200, None)), Ok(()));
+        assert_eq!(
+            otlp_rules(&answer(503, Some(3))).unwrap_err().action(),
+            Action::Retry(Some(Duration::from_secs(3)))
+        );
+        for status in [429, 502, 504] {
+            assert_eq!(
+                otlp_rules(&answer(status, None)).unwrap_err().action(),
+                Action::Retry(None)
+            );
+        }
+        for status in [400, 401, 404, 410, 413, 500, 501] {
+            assert_eq!(
+                otlp_rules(&answer(status, None)).unwrap_err().action(),
+                Action::Drop
+            );
+        }
+    }
+
+    #[test]
+    fn https_needs_the_tls_feature() {
+        assert_eq!(tls_problem("http://127.0.0.1:8080/v1/batch"), None);
+        let problem = tls_problem("HTTPS://collector.example.com/v1/batch");
+        assert_eq!(problem.is_some(), !cfg!(feature = "tls"));
+    }
+
+    #[test]
+    fn loopback_endpoints_bypass_proxies() {
+        assert!(is_loopback_url("http://127.0.0.1:4318/v1/traces"));
+        assert!(is_loopback_url("http://[::1]:4318"));
+        assert!(is_loopback_url("http://LOCALHOST:8000/batch/"));
+        assert!(!is_loopback_url("https://otel.example.com/v1/traces"));
+        assert!(!is_loopback_url("not a url"));
+    }
+
+    #[test]
+    fn bad_endpoints_drop_without_a_request() {
+        let poster = Poster::new(
+            "http://collector.example.com/v1/traces".into(),
+            DEFAULT_CONNECT_TIMEOUT,
+            DEFAULT_TOTAL_TIMEOUT,
+            true,
+        );
+        assert!(!poster.reachable());
+        let error = poster.post(b"{}", &[]).err().unwrap();
+        assert_eq!(error.action(), Action::Drop);
+        assert!(error.message().contains("https://"), "{}", error.message());
+    }
+
+    #[test]
+    fn joins_paths() {
+        assert_eq!(
+            join("https://h:4318", "/v1/traces"),
+            "https://h:4318/v1/traces"
+        );
+        assert_eq!(
+            join("https://h:4318/", "v1/traces"),
+            "https://h:4318/v1/traces"
+        );
+        assert_eq!(join(" https://h/ph/ ", "/batch/"), "https://h/ph/batch/");
+    }
+
+    #[test]
+    fn retry_after_accepts_seconds_and_http_dates() {
+        use std::time::UNIX_EPOCH;
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_777); // 1994-11-06T08:49:37Z
+        assert_eq!(
+            parse_retry_after(" 120 ", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:50:37 GMT", now),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            parse_retry_after("Tue, 29 Feb 2028 00:00:00 GMT", UNIX_EPOCH),
+            Some(Duration::from_secs(1_835_395_200))
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-5", now), None);
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 25:00:00 GMT", now),
+            None
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 400000000000 08:49:37 GMT", now),
+            None,
+            "a date beyond any clock is ignored, not a panic"
+        );
+    }
+}
