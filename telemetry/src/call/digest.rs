@@ -55,12 +55,12 @@ impl Encoder {
     }
 }
 
-/// A hasher for the argument called `name`, its domain tag and name written. Built in
-/// place by the callers below: a move would copy the whole hasher (about 2 KiB with its
-/// streaming state, which only long values touch).
-macro_rules! hasher_for {
-    ($key:expr, $name:expr) => {{
-        let mut hasher = ArgHasher {
+/// Declares `$hasher`, a hasher for the argument called `$name` with its domain tag and
+/// name written. Built in place as a `let`, never returned: a move would copy the whole
+/// hasher (about 2 KiB with its streaming state, which only long values touch).
+macro_rules! let_hasher {
+    ($hasher:ident, $key:expr, $name:expr) => {
+        let mut $hasher = ArgHasher {
             encoder: Encoder {
                 key: *$key,
                 buffer: [0; INLINE_ENCODING],
@@ -68,10 +68,9 @@ macro_rules! hasher_for {
                 stream: None,
             },
         };
-        hasher.write_raw(b"telemetry/arg/v1\0");
-        hasher.write_len_prefixed($name.as_bytes());
-        hasher
-    }};
+        $hasher.write_raw(b"telemetry/arg/v1\0");
+        $hasher.write_len_prefixed($name.as_bytes());
+    };
 }
 
 /// The digest of one argument value (the hot path calls [`digest_or_defer`], from one
@@ -82,7 +81,7 @@ pub(crate) fn digest(
     name: &str,
     write: &mut dyn FnMut(&mut ArgHasher),
 ) -> [u8; 16] {
-    let mut hasher = hasher_for!(key, name);
+    let_hasher!(hasher, key, name);
     write(&mut hasher);
     hasher.encoder.finish()
 }
@@ -98,7 +97,7 @@ pub(crate) fn digest_or_defer(
     write: &mut dyn FnMut(&mut ArgHasher),
     defer: &mut dyn FnMut(&[u8]) -> bool,
 ) -> Option<[u8; 16]> {
-    let mut hasher = hasher_for!(key, name);
+    let_hasher!(hasher, key, name);
     let prefix = hasher.encoder.len;
     write(&mut hasher);
     let encoder = &hasher.encoder;
