@@ -11,7 +11,7 @@ use std::thread::Thread;
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
-use super::record::{Cold, Envelope, Message, Record};
+use super::record::{CallRecord, Cold, Envelope, Message};
 
 /// True between a successful enabled `init` and the start of the exit flush.
 static RECORDING: AtomicBool = AtomicBool::new(false);
@@ -100,7 +100,7 @@ pub(crate) fn send(message: Message) {
 /// channel's length and wake the worker above the threshold. The record is made only
 /// once the channel is known to be open, right where the channel takes it.
 #[inline(always)]
-pub(crate) fn send_call(claimed: u64, record: impl FnOnce() -> Record) {
+pub(crate) fn send_call(claimed: u64, record: impl FnOnce() -> CallRecord) {
     let Some(channel) = channel() else {
         return;
     };

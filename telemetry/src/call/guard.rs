@@ -32,7 +32,7 @@ use super::capture::{self, Refused};
 use super::channel;
 use super::clock;
 use super::invocation::{self, CommandContext};
-use super::record::{ArgSlots, Record};
+use super::record::{ArgSlots, CallRecord};
 use crate::callsite::{ArgMode, Callsite, Category};
 use crate::hash::{ArgHasher, HashArg};
 
@@ -315,7 +315,7 @@ impl CallGuard {
         if let Some(claimed) = claimed {
             // A message is scrubbed on the worker: the caller's thread only takes the text.
             channel::send_call(claimed, || {
-                Record::new(
+                CallRecord::new(
                     active.callsite,
                     end_ns,
                     elapsed_ns,

@@ -4,7 +4,7 @@
 //! A call is timed by a [`CallGuard`] (`guard`), counted against its callsite's event
 //! budget (`counters`), tied to the command it runs under (`invocation`), timed with
 //! the monotonic clock (`clock`), its arguments hashed (`digest`) or taken as tagged
-//! bytes (`capture`), and packed into a fixed-size [`Record`] (`record`) that is handed
+//! bytes (`capture`), and packed into a fixed-size [`CallRecord`] (`record`) that is handed
 //! to the worker through the one bounded channel (`channel`). Nothing here allocates in
 //! the steady state, blocks, locks, serializes or does I/O; the worker ([`crate::worker`])
 //! does the rest.
@@ -28,7 +28,7 @@ pub(crate) use digest::{digest_encoding, encode, Encoder};
 pub use guard::{CallGuard, Finish, Instrumented};
 #[cfg(test)]
 pub(crate) use invocation::CommandContext;
-pub(crate) use record::{ArgValueRef, Cold, CustomEvent, Envelope, Message, Record};
+pub(crate) use record::{ArgValueRef, CallRecord, Cold, CustomEvent, Envelope, Message};
 
 #[cfg(test)]
 pub(crate) use capture::encode_into as capture_into;

@@ -24,7 +24,7 @@ pub(crate) enum Message {
 /// What travels through the channel: a [`Message`] with the rare, large custom event
 /// boxed, so that a slot is as small as a call's record.
 pub(crate) enum Envelope {
-    Call(Record),
+    Call(CallRecord),
     Custom(Box<CustomEvent>),
 }
 
@@ -40,7 +40,7 @@ pub(crate) enum Envelope {
 /// a record without them would, but a call with a short hashed argument writes no box
 /// and takes none from the spares channel: several lines fewer. The measured trade is
 /// in `docs/performance.md`.
-pub(crate) struct Record {
+pub(crate) struct CallRecord {
     pub(crate) callsite: &'static Callsite,
     /// When the call ended: a reading of [`clock::now_ns`](super::clock::now_ns), which
     /// the worker's event builder turns into wall-clock time.
@@ -54,7 +54,7 @@ pub(crate) struct Record {
     inline: InlineArgs,
 }
 
-/// The parts of a [`Record`] that a successful call with short arguments does not have.
+/// The parts of a [`CallRecord`] that a successful call with short arguments does not have.
 ///
 /// Boxed, and reused: the worker empties a box it is done with and hands it back
 /// ([`recycle`](Cold::recycle)), and a caller takes one from there
@@ -137,7 +137,7 @@ impl Cold {
     }
 }
 
-impl Record {
+impl CallRecord {
     /// A record of a call, with its inline arguments; the rare parts are boxed only when
     /// present (in the box the call spilled into, or in a spare).
     #[inline(always)]
@@ -163,7 +163,7 @@ impl Record {
         } else {
             None
         };
-        Record {
+        CallRecord {
             callsite,
             end_ns,
             elapsed_ns,
@@ -213,7 +213,7 @@ const DIGEST_LEN: usize = 16;
 /// The argument values of one call, as the call collects them (in the call's guard, on
 /// the caller's stack). Digests, the encodings of short values whose keyed hash is left
 /// to the worker, and the tagged bytes of short recorded values live inline, and travel
-/// in the [`Record`] itself; what does not fit goes to the spill of the call's [`Cold`]
+/// in the [`CallRecord`] itself; what does not fit goes to the spill of the call's [`Cold`]
 /// part, taken (from the worker's spares) as soon as a value needs it. Either way a call
 /// allocates nothing once the worker's spares are there.
 ///
@@ -450,7 +450,7 @@ mod tests {
             bytes.extend_from_slice(&[b'x'; 300]);
             Ok(())
         });
-        let record = Record::new(
+        let record = CallRecord::new(
             &SITE,
             1,
             1,
@@ -519,7 +519,7 @@ mod tests {
 
     #[test]
     fn a_channel_slot_holds_a_small_record() {
-        assert_eq!(std::mem::size_of::<Record>(), 96);
+        assert_eq!(std::mem::size_of::<CallRecord>(), 96);
         // What `Config::channel_capacity` says of the boxes kept for reuse.
         assert!(
             std::mem::size_of::<Cold>() <= 72,
@@ -528,7 +528,7 @@ mod tests {
         );
         assert_eq!(
             std::mem::size_of::<Envelope>(),
-            std::mem::size_of::<Record>()
+            std::mem::size_of::<CallRecord>()
         );
     }
 }

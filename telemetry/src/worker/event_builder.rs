@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value};
 
-use crate::call::{self, ArgValueRef, CustomEvent, Folded, Record};
+use crate::call::{self, ArgValueRef, CallRecord, CustomEvent, Folded};
 use crate::callsite::Callsite;
 use crate::delivery::timestamp;
 use crate::event::{Context, Event};
@@ -78,7 +78,7 @@ impl EventBuilder {
     }
 
     /// A finished tracked call.
-    pub(crate) fn call(&mut self, record: &Record) -> Event {
+    pub(crate) fn call(&mut self, record: &CallRecord) -> Event {
         let callsite = record.callsite;
         let mut properties = base_properties(callsite);
         properties.insert("elapsed".into(), seconds(record.elapsed_ns));
@@ -116,7 +116,7 @@ impl EventBuilder {
     }
 
     /// Folds a sent call the budget has no room for into its callsite's aggregate.
-    pub(crate) fn fold(&mut self, record: &Record) {
+    pub(crate) fn fold(&mut self, record: &CallRecord) {
         let invocation = match record.command {
             Some(command) => {
                 self.commands
@@ -181,7 +181,7 @@ fn event_name(callsite: &Callsite) -> String {
     format!("{}_{}", callsite.category().as_str(), callsite.name())
 }
 
-fn args(callsite: &Callsite, record: &Record) -> Map<String, Value> {
+fn args(callsite: &Callsite, record: &CallRecord) -> Map<String, Value> {
     let specs = callsite.args();
     let mut args = Map::new();
     for (index, value) in record.args() {
@@ -313,7 +313,7 @@ mod tests {
         args.push_digest(0, [1; 16]);
         // In the spill, as a recorded value too long to be inline would be.
         args.push_captured(1, |bytes| crate::call::capture_into("duckdb", bytes));
-        let record = Record::new(
+        let record = CallRecord::new(
             &INIT,
             BASE_NS,
             12_300_000,
@@ -360,7 +360,7 @@ mod tests {
             callsite: &INIT,
             invocation: 7,
         };
-        let event = builder.call(&Record::new(
+        let event = builder.call(&CallRecord::new(
             &LOAD,
             0,
             1_000,
