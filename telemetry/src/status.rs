@@ -38,12 +38,13 @@ pub struct Status {
     pub problem: Option<String>,
     /// The environment variable that decided, when one did: `DO_NOT_TRACK`, or the
     /// app's own `<APP>_TELEMETRY_DISABLED` spelled out (`MINIETL_TELEMETRY_DISABLED`).
-    pub variable: Option<String>,
+    /// (A boxed `str`, as is `last_delivery`, to keep `Status` small.)
+    pub variable: Option<Box<str>>,
     /// The outcome of the last delivery attempt any process of the app remembers
     /// (`accepted`, `rejected: HTTP 400`, `failed: ...`), with when and how many events,
     /// from the delivery record beside the state file. `None` before the first attempt,
     /// and from [`Guard::status`](crate::Guard::status) (what `init` decided).
-    pub last_delivery: Option<String>,
+    pub last_delivery: Option<Box<str>>,
 }
 
 impl Status {

@@ -40,8 +40,10 @@ pub(crate) fn decide(config: &Config) -> Result<Decision, Status> {
     if let Some(source) = env::from_environment(config) {
         let mut off = Status::off(source);
         off.variable = match source {
-            Source::DoNotTrack => Some("DO_NOT_TRACK".to_owned()),
-            Source::AppDisabledEnv => Some(format!("{}_TELEMETRY_DISABLED", config.env_prefix())),
+            Source::DoNotTrack => Some("DO_NOT_TRACK".into()),
+            Source::AppDisabledEnv => {
+                Some(format!("{}_TELEMETRY_DISABLED", config.env_prefix()).into())
+            }
             _ => None,
         };
         return Err(off);
@@ -92,7 +94,8 @@ pub(crate) fn status(config: &Config) -> Status {
     status.last_delivery = status
         .state_dir
         .as_deref()
-        .and_then(crate::delivery::last_delivery);
+        .and_then(crate::delivery::last_delivery)
+        .map(String::into_boxed_str);
     status
 }
 
