@@ -165,7 +165,7 @@ fn row_3_app_disabled_variable() {
         &[],
         &[("MINIETL_TELEMETRY_DISABLED", "yes"), ("DO_NOT_TRACK", "0")],
     );
-    assert_off_by(&run, "the application's TELEMETRY_DISABLED variable is set");
+    assert_off_by(&run, "MINIETL_TELEMETRY_DISABLED is set");
     assert_eq!(sandbox.tree(), Vec::<PathBuf>::new());
     // The variable is named after the app: another app's does nothing here.
     let run = debug_status(&sandbox, &[], &[("OTHERAPP_TELEMETRY_DISABLED", "1")]);

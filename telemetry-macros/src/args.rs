@@ -1,5 +1,5 @@
 //! The attribute's arguments: `name = "..."`, `skip(..)`, `skip_all`, `hash(..)`,
-//! `record(..)`, `crate = "..."`.
+//! `record(..)`, `crate = "..."`, `error_kind = path`, `success = "always"`.
 //!
 //! Parsing is lenient about shape and strict about meaning: every option is first read
 //! as `key`, `key = tokens` or `key(tokens)`, then interpreted, so one compile reports
@@ -21,6 +21,8 @@ pub(crate) const OPTIONS: &[(&str, &str)] = &[
     ("hash", "`hash(..)`"),
     ("record", "`record(..)`"),
     ("crate", "`crate = \"...\"`"),
+    ("error_kind", "`error_kind = path::to::fn`"),
+    ("success", "`success = \"always\"`"),
 ];
 
 /// The parsed arguments of one `#[tracked_command(..)]` or `#[tracked_step(..)]`.
@@ -39,6 +41,11 @@ pub(crate) struct Args {
     /// `crate = "..."`: the path of the runtime crate, for a host that depends on it under
     /// another name or reaches it through a re-export.
     pub(crate) krate: Option<Path>,
+    /// `error_kind = path`: a function `fn(&E) -> &'static str` naming the kind of the
+    /// error of a `Result` return.
+    pub(crate) error_kind: Option<syn::Expr>,
+    /// `success = "always"`: the literal, kept for its span.
+    pub(crate) success_always: Option<LitStr>,
 }
 
 impl Args {
@@ -144,6 +151,8 @@ fn interpret(args: &mut Args, errors: &mut Errors, key: Ident, value: Value) {
     match key_text.as_str() {
         "name" => interpret_name(args, errors, &key, value),
         "crate" => interpret_crate(args, errors, &key, value),
+        "error_kind" => interpret_error_kind(args, errors, &key, value),
+        "success" => interpret_success(args, errors, &key, value),
         "skip_all" => match value {
             Value::Bare => {
                 if args.skip_all.is_some() {
@@ -278,6 +287,94 @@ fn interpret_crate(args: &mut Args, errors: &mut Errors, key: &Ident, value: Val
         ));
     } else {
         args.krate = Some(path);
+    }
+}
+
+/// `error_kind = path::to::fn`: a path (a function, or an associated function such as
+/// `MyError::kind`), or a closure.
+fn interpret_error_kind(args: &mut Args, errors: &mut Errors, key: &Ident, value: Value) {
+    const WRITE: &str = "write the path of a function taking the error by reference and returning a `&'static str`, as in `error_kind = my_error_kind`";
+    let Value::Eq(eq, tokens) = value else {
+        errors.push(syn::Error::new(
+            key.span(),
+            format!("`error_kind` takes a function: {WRITE}"),
+        ));
+        return;
+    };
+    if tokens.is_empty() {
+        errors.push(syn::Error::new(
+            eq.span,
+            format!("expected a function after `error_kind =`; {WRITE}"),
+        ));
+        return;
+    }
+    let expr = match syn::parse2::<syn::Expr>(tokens.clone()) {
+        Ok(expr @ (syn::Expr::Path(_) | syn::Expr::Closure(_))) => expr,
+        Ok(syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(literal),
+            ..
+        })) => {
+            errors.push(syn::Error::new(
+                literal.span(),
+                format!(
+                    "`error_kind` takes a function, not a string; write `error_kind = {}`",
+                    literal.value()
+                ),
+            ));
+            return;
+        }
+        _ => {
+            errors.push(syn::Error::new(
+                tokens.span(),
+                format!("expected a function after `error_kind =`; {WRITE}"),
+            ));
+            return;
+        }
+    };
+    if args.error_kind.is_some() {
+        errors.push(syn::Error::new(
+            key.span(),
+            "duplicate option `error_kind`; keep one `error_kind = ..`",
+        ));
+    } else {
+        args.error_kind = Some(expr);
+    }
+}
+
+/// `success = "always"`.
+fn interpret_success(args: &mut Args, errors: &mut Errors, key: &Ident, value: Value) {
+    const WRITE: &str = "write `success = \"always\"` to count every call that returns as a success (only a panic or a cancellation fails), or remove it to decide from the return value";
+    let literal = match value {
+        Value::Eq(_, tokens) => syn::parse2::<LitStr>(tokens.clone()).map_err(|_| {
+            syn::Error::new(
+                if tokens.is_empty() {
+                    key.span()
+                } else {
+                    tokens.span()
+                },
+                format!("expected a string after `success =`; {WRITE}"),
+            )
+        }),
+        _ => Err(syn::Error::new(
+            key.span(),
+            format!("`success` takes a string: {WRITE}"),
+        )),
+    };
+    let Some(literal) = errors.check(literal) else {
+        return;
+    };
+    if literal.value() != "always" {
+        errors.push(syn::Error::new(
+            literal.span(),
+            format!("unknown value {:?} for `success`; {WRITE}", literal.value()),
+        ));
+    } else if args.success_always.is_some() {
+        errors.push(syn::Error::new(
+            key.span(),
+            "duplicate option `success`; keep one `success = \"always\"`",
+        ));
+    } else {
+        args.success_always = Some(literal);
     }
 }
 

@@ -89,6 +89,7 @@ fn try_tracked(
         // `finish` returned every error; both are present here.
         return Ok(item);
     };
+    item::reject_main_with_init(kind, &function, args.krate.as_ref())?;
     let sent = plan::plan(&args, &params::params(&function.sig))?;
     if !enabled {
         return Ok(item);
@@ -148,12 +149,13 @@ fn expand(kind: Kind, args: &Args, function: &TrackedFn, sent: &[Sent]) -> Token
         function.sig.asyncness.is_some() || matches!(strategy, Strategy::ReturnedFuture(_));
     let parts = Parts {
         start: start_guard(kind, &name, sent, is_async, &locals, &paths),
-        sends: send_args(sent, &locals),
-        finish: finish_call(&locals.ret, &locals, &paths),
+        sends: send_args(sent, &locals, &paths),
+        finish: finish_call(&locals.ret, &locals, &paths, args),
         annotation: return_annotation(&function.sig),
         function,
         locals,
         paths,
+        args,
     };
     let statements = match strategy {
         Strategy::Closure => parts.closure(),
@@ -203,6 +205,8 @@ struct Parts<'a> {
     locals: Locals,
     /// The runtime's paths, under `::telemetry` or the `crate = ..` root.
     paths: Paths,
+    /// The attribute's options.
+    args: &'a Args,
 }
 
 impl Parts<'_> {
@@ -307,7 +311,7 @@ impl Parts<'_> {
         let private = self.paths.private();
         let (ret, guard) = (&self.locals.ret, &self.locals.guard);
         let returned = Ident::new("__telemetry_returned", Span::mixed_site());
-        let finish_returned = finish_call(&returned, &self.locals, &self.paths);
+        let finish_returned = finish_call(&returned, &self.locals, &self.paths, self.args);
         let typed = self.annotation.as_ref().map(|ty| quote!(: #ty));
         let on_return = |value: TokenStream| {
             quote! {{
@@ -316,7 +320,11 @@ impl Parts<'_> {
                 #returned
             }}
         };
-        let on_try = |value: TokenStream| quote!(#private::observe_try(&mut #guard, #value));
+        // A generic function, not the probe: the operand's type may not be known yet
+        // here (`"1".parse()?`, inferred from a later use), and a probe must know it.
+        let always = self.args.success_always.is_some();
+        let on_try =
+            |value: TokenStream| quote!(#private::observe_try(&mut #guard, #value, #always));
         track_caller::rewrite_exits(&mut stmts, &on_return, &on_try);
         let block = arm(&braced(quote!(#(#stmts)*), self.function.body.brace_span));
         let allow = allow_lints();
@@ -404,8 +412,11 @@ fn start_guard(
 /// argument, only if it is.
 ///
 /// Each call is spanned on its parameter, so that "cannot be hashed" and "not
-/// serializable" errors underline the parameter in the signature.
-fn send_args(sent: &[Sent], locals: &Locals) -> TokenStream {
+/// serializable" errors underline the parameter in the signature. A recorded argument is
+/// first checked not to be a path (`__private::RecordProbe`): a compile-time check that
+/// leaves no code.
+fn send_args(sent: &[Sent], locals: &Locals, paths: &Paths) -> TokenStream {
+    let private = paths.private();
     let (guard, on) = (&locals.guard, &locals.on);
     let is_on = quote!(let #on = #guard.is_active(););
     if sent.is_empty() {
@@ -423,41 +434,72 @@ fn send_args(sent: &[Sent], locals: &Locals) -> TokenStream {
             Pass::Reborrow => quote_spanned!(arg.span=> &*#ident),
             Pass::Copy => quote_spanned!(arg.span=> &{ #ident }),
         };
-        quote!(#guard.#method(#index, #reference);)
+        let check = (arg.mode == Mode::Recorded).then(|| {
+            quote_spanned! {arg.span=>
+                #private::recordable((&&#private::RecordProbe(#reference)).__telemetry_record_check());
+            }
+        });
+        quote!(#check #guard.#method(#index, #reference);)
     });
+    let uses = sent
+        .iter()
+        .any(|arg| arg.mode == Mode::Recorded)
+        .then(|| quote!(use #private::{RecordAnyCheck as _, RecordPathCheck as _};));
     quote! {
         #is_on
         if #on {
+            #uses
             #(#calls)*
         }
     }
 }
 
-/// Records the outcome of the value in `value`: `Outcome` when its type has it, success
-/// otherwise; the error's message only when the host opted in.
+/// Records the outcome of the value in `value`: by default the most specific of
+/// `ErrorKind` (for a `Result` whose error has it), `Outcome`, and success (see
+/// `__private::Probe`); with `error_kind = f`, `f` names the error of a `Result`; with
+/// `success = "always"`, success. The error's message only when the host opted in.
 ///
 /// A guard that was not active when the call started never becomes active, so it is
 /// then forgotten rather than dropped: deciding on `__telemetry_on`, a call made while
 /// telemetry is off reads nothing back from the guard after its body (a store of the
 /// guard's state and two loads of it, otherwise, which cost such a call with arguments
 /// about 0.4 ns).
-fn finish_call(value: &Ident, locals: &Locals, paths: &Paths) -> TokenStream {
+fn finish_call(value: &Ident, locals: &Locals, paths: &Paths, args: &Args) -> TokenStream {
     let private = paths.private();
     let (guard, on) = (&locals.guard, &locals.on);
     let probe = &locals.probe;
+    let outcome = if args.success_always.is_some() {
+        quote!(#private::always_success(&#value))
+    } else if let Some(kind) = &args.error_kind {
+        // Spanned on the option: a function that does not fit, or a return type that is
+        // not a `Result`, is reported there.
+        quote_spanned!(kind.span()=> #private::with_error_kind(&#value, #kind))
+    } else {
+        quote!((&&&#probe).__telemetry_outcome())
+    };
+    let uses = probe_traits(paths);
     quote! {
         if #on {
-            use #private::{
-                MessageFallback as _, MessageViaDisplay as _, ViaFallback as _, ViaOutcome as _,
-            };
+            #uses
             let #probe = #private::Probe(&#value);
             #guard.finish(
-                (&#probe).__telemetry_outcome(),
+                #outcome,
                 || (&#probe).__telemetry_message(),
             );
         } else {
             #private::CallGuard::forget_inactive(#guard);
         }
+    }
+}
+
+/// Brings the probe's traits into scope (see `__private::Probe`).
+fn probe_traits(paths: &Paths) -> TokenStream {
+    let private = paths.private();
+    quote! {
+        use #private::{
+            MessageFallback as _, MessageViaDisplay as _, ViaErrorKind as _, ViaFallback as _,
+            ViaOutcome as _,
+        };
     }
 }
 

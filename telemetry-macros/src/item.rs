@@ -161,6 +161,55 @@ fn next_ident_is(input: ParseStream, word: &str) -> bool {
         .is_ok_and(|ident| ident == word)
 }
 
+/// `fn main` that starts telemetry itself (`telemetry::init(..)` in its body): the
+/// call would start before `init` (so it is not recorded) and end after the guard is
+/// dropped, so its event could never be sent. `root` is the runtime's name (`telemetry`,
+/// or the last segment of `crate = ..`).
+pub(crate) fn reject_main_with_init(
+    kind: Kind,
+    function: &TrackedFn,
+    root: Option<&syn::Path>,
+) -> syn::Result<()> {
+    let sig = &function.sig;
+    if sig.ident != "main" || sig.receiver().is_some() {
+        return Ok(());
+    }
+    let root = root.and_then(|path| path.segments.last()).map_or_else(
+        || "telemetry".to_owned(),
+        |segment| segment.ident.to_string(),
+    );
+    if !calls_init(function.body.tokens.clone(), &root) {
+        return Ok(());
+    }
+    Err(syn::Error::new(
+        sig.ident.span(),
+        format!(
+            "{attribute} on the `main` that calls `{root}::init` would never be sent: the call starts before `init` and ends after its guard is dropped; keep `{root}::init` in `main` and put {attribute} on the handler `main` calls",
+            attribute = kind.attribute()
+        ),
+    ))
+}
+
+/// Whether `tokens` contain `<root>::init(..)`.
+fn calls_init(tokens: TokenStream, root: &str) -> bool {
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let found = trees.windows(5).any(|window| match window {
+        [TokenTree::Ident(krate), TokenTree::Punct(first), TokenTree::Punct(second), TokenTree::Ident(init), TokenTree::Group(args)] => {
+            krate == root
+                && first.as_char() == ':'
+                && second.as_char() == ':'
+                && init == "init"
+                && args.delimiter() == Delimiter::Parenthesis
+        }
+        _ => false,
+    });
+    found
+        || trees.into_iter().any(|tree| match tree {
+            TokenTree::Group(group) => calls_init(group.stream(), root),
+            _ => false,
+        })
+}
+
 /// A function tracked twice would send two events per call.
 fn reject_second_attribute(kind: Kind, attrs: &[Attribute]) -> syn::Result<()> {
     for attr in attrs {

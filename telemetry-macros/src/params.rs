@@ -21,6 +21,10 @@ pub(crate) struct Param {
     pub(crate) span: Span,
     /// `true` when a `#[cfg]` or `#[cfg_attr]` attribute is on it.
     pub(crate) has_cfg: bool,
+    /// `true` when its type is generic: it names one of the function's type parameters
+    /// or contains `impl Trait` or `dyn Trait`. Such an argument is left out unless listed in
+    /// `hash(..)` or `record(..)`.
+    pub(crate) generic: bool,
 }
 
 /// The role a parameter can play.
@@ -116,6 +120,11 @@ fn is_scalar(path: &syn::Path) -> bool {
 
 /// Lists the parameters of `sig`.
 pub(crate) fn params(sig: &Signature) -> Vec<Param> {
+    let type_params: Vec<&Ident> = sig
+        .generics
+        .type_params()
+        .map(|param| &param.ident)
+        .collect();
     sig.inputs
         .iter()
         .map(|input| match input {
@@ -123,6 +132,7 @@ pub(crate) fn params(sig: &Signature) -> Vec<Param> {
                 kind: ParamKind::Receiver,
                 span: receiver.span(),
                 has_cfg: has_cfg(&receiver.attrs),
+                generic: false,
             },
             FnArg::Typed(typed) => {
                 let kind = match unparen(&typed.pat) {
@@ -147,10 +157,28 @@ pub(crate) fn params(sig: &Signature) -> Vec<Param> {
                     kind,
                     span: typed.span(),
                     has_cfg: has_cfg(&typed.attrs),
+                    generic: is_generic(&typed.ty, &type_params),
                 }
             }
         })
         .collect()
+}
+
+/// Whether `ty` contains `impl Trait` or `dyn Trait`, or names one of `type_params` (as `T`, `&T`,
+/// `Vec<T>`, `T::Item`).
+fn is_generic(ty: &Type, type_params: &[&Ident]) -> bool {
+    fn walk(tokens: TokenStream, type_params: &[&Ident]) -> bool {
+        tokens.into_iter().any(|tree| match tree {
+            proc_macro2::TokenTree::Ident(ident) => {
+                ident == "impl"
+                    || ident == "dyn"
+                    || type_params.iter().any(|param| ident == **param)
+            }
+            proc_macro2::TokenTree::Group(group) => walk(group.stream(), type_params),
+            _ => false,
+        })
+    }
+    walk(ty.to_token_stream(), type_params)
 }
 
 /// `#[async_trait]` (which expands before the attributes on its methods) renames a

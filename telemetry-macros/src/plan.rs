@@ -17,6 +17,12 @@ pub(crate) fn plan(args: &Args, params: &[Param]) -> syn::Result<Vec<Sent>> {
     if let Some(name) = &args.name {
         errors.check(check_name(name));
     }
+    if let (Some(_), Some(always)) = (&args.error_kind, &args.success_always) {
+        errors.push(syn::Error::new(
+            always.span(),
+            "`success = \"always\"` never records a failure, so `error_kind = ..` would never be used; remove one of them",
+        ));
+    }
     if args.skip_all.is_some() {
         for list in args.lists() {
             errors.push(syn::Error::new(
@@ -69,6 +75,10 @@ pub(crate) fn plan(args: &Args, params: &[Param]) -> syn::Result<Vec<Sent>> {
             Some(key) if key == "skip" => None,
             Some(key) if key == "hash" => Some(Mode::Hashed),
             Some(key) if key == "record" => Some(Mode::Recorded),
+            // A generic or `impl Trait` argument is rarely a value worth hashing (a
+            // callback, a reader, a `Source`) and cannot be hashed without a
+            // `HashArg` bound: left out unless listed.
+            _ if param.generic => None,
             _ => default,
         };
         if let Some(mode) = mode {

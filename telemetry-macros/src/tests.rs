@@ -284,7 +284,7 @@ fn track_caller_functions_run_in_place() {
     let out = enabled(quote!(), item);
     assert!(!out.contains("call_once"), "{out}");
     assert_eq!(
-        count(&out, "observe_try (& mut __telemetry_guard , g ())"),
+        count(&out, "observe_try (& mut __telemetry_guard , g () , false)"),
         1,
         "{out}"
     );

@@ -9,7 +9,7 @@
 //!
 //! ```text
 //! return EXPR      →  return { let __r: Ret = EXPR; <record outcome of &__r>; __r }
-//! EXPR?            →  observe_try(&mut __guard, EXPR)?   // records a failure, then `?`
+//! EXPR?            →  observe_try(&mut __guard, EXPR, always)?   // records a failure, then `?`
 //! ```
 //!
 //! Closures, `async` blocks and nested items are not entered (their `return` and `?` are

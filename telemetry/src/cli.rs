@@ -324,7 +324,7 @@ fn report_choice(
     if enable {
         writeln!(out, "Anonymous usage telemetry for {app} is enabled{file}.")?;
         if !status.enabled {
-            writeln!(out, "It stays off for now: {}.", status.source)?;
+            writeln!(out, "It stays off for now: {}.", status.reason())?;
         }
     } else {
         writeln!(

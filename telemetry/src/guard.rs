@@ -1,6 +1,6 @@
 //! [`Guard`]: returned by `init`; flushes with a bounded deadline when dropped.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::status::Status;
 
@@ -21,6 +21,8 @@ pub struct Guard {
     status: Status,
     flush_timeout: Duration,
     owns_runtime: bool,
+    /// When `init` returned it, for the debug diagnostic of a guard dropped at once.
+    created: Instant,
 }
 
 impl Guard {
@@ -29,6 +31,7 @@ impl Guard {
             status,
             flush_timeout,
             owns_runtime,
+            created: Instant::now(),
         }
     }
 
@@ -48,6 +51,7 @@ impl Drop for Guard {
     fn drop(&mut self) {
         if self.owns_runtime {
             crate::imp::shutdown(self.flush_timeout);
+            crate::imp::guard_dropped(self.created.elapsed());
         }
     }
 }

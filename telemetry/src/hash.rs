@@ -23,9 +23,9 @@
 /// }
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be hashed for telemetry",
-    label = "this argument's type does not implement `telemetry::HashArg`",
-    note = "leave the argument out with `skip(<name>)`, send it as it is with `record(<name>)` if it is not identifying, or implement `telemetry::HashArg` for `{Self}`"
+    message = "`{Self}` cannot be hashed for telemetry: add this argument to `skip(..)`",
+    label = "add this argument's name to `skip(..)` in the attribute",
+    note = "every argument is hashed unless the attribute lists it in `skip(..)` (generic, `impl Trait` and `dyn Trait` arguments are left out unless listed); send it as it is with `record(..)` if it is not identifying, or implement `telemetry::HashArg` for `{Self}`"
 )]
 pub trait HashArg {
     /// Feeds the value's encoding to `hasher`.

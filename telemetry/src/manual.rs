@@ -37,6 +37,38 @@ impl Call {
         crate::imp::finish_call(&mut call.guard, result.is_success(), result.error_kind());
     }
 
+    /// Records the call with the outcome of `result`, the kind of an `Err` named by
+    /// `kind` rather than by the error's type (what `error_kind = ..` does for the
+    /// attributes). With an error type that implements [`ErrorKind`](crate::ErrorKind),
+    /// pass `ErrorKind::error_kind`.
+    ///
+    /// (A generic function cannot pick an [`ErrorKind`](crate::ErrorKind) impl when
+    /// there is one and fall back to the type name otherwise, so
+    /// [`finish`](Call::finish) always sends the type name.)
+    ///
+    /// ```
+    /// use telemetry::ErrorKind;
+    ///
+    /// fn read(path: &str) -> std::io::Result<String> {
+    ///     let call = telemetry::step!("read");
+    ///     let result = std::fs::read_to_string(path);
+    ///     call.finish_with_kind(&result, ErrorKind::error_kind); // "io::NotFound"
+    ///     result
+    /// }
+    /// assert!(read("/no/such/file").is_err());
+    /// ```
+    pub fn finish_with_kind<T, E>(
+        self,
+        result: &Result<T, E>,
+        kind: impl FnOnce(&E) -> &'static str,
+    ) {
+        let mut call = self;
+        match result {
+            Ok(_) => crate::imp::finish_call(&mut call.guard, true, None),
+            Err(error) => crate::imp::finish_call(&mut call.guard, false, Some(kind(error))),
+        }
+    }
+
     /// Records a success.
     ///
     /// ```

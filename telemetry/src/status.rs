@@ -36,6 +36,15 @@ pub struct Status {
     pub saved_choice: Option<bool>,
     /// What went wrong, if something did (a bad endpoint, an unreadable state file).
     pub problem: Option<String>,
+    /// The environment variable that decided, when one did: `DO_NOT_TRACK`, or the
+    /// app's own `<APP>_TELEMETRY_DISABLED` spelled out (`MINIETL_TELEMETRY_DISABLED`).
+    /// (A boxed `str`, as is `last_delivery`, to keep `Status` small.)
+    pub variable: Option<Box<str>>,
+    /// The outcome of the last delivery attempt any process of the app remembers
+    /// (`accepted`, `rejected: HTTP 400`, `failed: ...`), with when and how many events,
+    /// from the delivery record beside the state file. `None` before the first attempt,
+    /// and from [`Guard::status`](crate::Guard::status) (what `init` decided).
+    pub last_delivery: Option<Box<str>>,
 }
 
 impl Status {
@@ -47,6 +56,27 @@ impl Status {
             anonymous_id: None,
             saved_choice: None,
             problem: None,
+            variable: None,
+            last_delivery: None,
+        }
+    }
+
+    /// Why telemetry is on or off, as one line: the [`Source`] that decided, with the
+    /// variable it read spelled out (`MINIETL_TELEMETRY_DISABLED is set`) and, for an
+    /// invalid configuration, the problem (`the configuration is invalid: ...`).
+    ///
+    /// ```
+    /// let status = telemetry::status(&telemetry::Config::new("demo", "1.0").enabled(false));
+    /// # #[cfg(feature = "enabled")]
+    /// assert_eq!(status.reason(), "the application turned it off (flag or project setting)");
+    /// ```
+    pub fn reason(&self) -> String {
+        match (self.source, &self.variable, &self.problem) {
+            (Source::AppDisabledEnv | Source::DoNotTrack, Some(variable), _) => {
+                format!("{variable} is set")
+            }
+            (Source::InvalidConfig, _, Some(problem)) => format!("{}: {problem}", self.source),
+            _ => self.source.to_string(),
         }
     }
 
@@ -70,7 +100,7 @@ impl Status {
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let on_off = if self.enabled { "on" } else { "off" };
-        writeln!(f, "Telemetry is {on_off}: {}.", self.source)?;
+        writeln!(f, "Telemetry is {on_off}: {}.", self.reason())?;
         let saved = match self.saved_choice {
             Some(true) => "enabled",
             Some(false) => "disabled",
@@ -88,6 +118,9 @@ impl fmt::Display for Status {
         )?;
         if let Some(problem) = &self.problem {
             writeln!(f, "Problem: {problem}")?;
+        }
+        if let Some(delivery) = &self.last_delivery {
+            writeln!(f, "Last delivery: {delivery}")?;
         }
         Ok(())
     }

@@ -352,8 +352,29 @@ impl CallGuard {
         } else {
             "cancelled"
         };
+        if kind == "early_return" {
+            if let Some(active) = &*self.active {
+                explain_early_return(active.callsite);
+            }
+        }
         self.finish_active(clock::now_ns(), Finish::new(false, Some(kind)), None);
     }
+}
+
+/// Debug mode: why a synchronous call was recorded as `early_return`. The attribute only
+/// sees the tokens the user wrote; a `return` produced by a macro (`bail!`) is not among
+/// them, and a `#[track_caller]` body runs in place (a closure would lose the caller's
+/// location), so that exit leaves the function before the outcome is read.
+#[cold]
+fn explain_early_return(callsite: &Callsite) {
+    crate::diag::debug(format_args!(
+        "{}_{} ended without its outcome and is recorded as a failure of kind `early_return`: \
+         an exit the attribute cannot see, such as a `return` inside a macro (`bail!`, `ensure!`) \
+         in a `#[track_caller]` function, or a manual `Call` dropped unfinished. Write that exit \
+         out (`return Err(..)` or `Err(..)?`), or remove `#[track_caller]`",
+        callsite.category().as_str(),
+        callsite.name(),
+    ));
 }
 
 impl Drop for CallGuard {

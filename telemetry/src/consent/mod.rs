@@ -38,7 +38,15 @@ pub(crate) struct Decision {
 /// only once the environment and the host have not said no. `Err` is an "off" status.
 pub(crate) fn decide(config: &Config) -> Result<Decision, Status> {
     if let Some(source) = env::from_environment(config) {
-        return Err(Status::off(source));
+        let mut off = Status::off(source);
+        off.variable = match source {
+            Source::DoNotTrack => Some("DO_NOT_TRACK".into()),
+            Source::AppDisabledEnv => {
+                Some(format!("{}_TELEMETRY_DISABLED", config.env_prefix()).into())
+            }
+            _ => None,
+        };
+        return Err(off);
     }
     let state_dir = state::state_dir(config);
     let Some(dir) = &state_dir else {
@@ -79,8 +87,19 @@ pub(crate) fn decide(config: &Config) -> Result<Decision, Status> {
     }
 }
 
-/// See [`crate::status`]: what `init` would decide, reading but never writing.
+/// See [`crate::status`]: what `init` would decide, reading but never writing, with the
+/// outcome of the last delivery attempt remembered beside the state file.
 pub(crate) fn status(config: &Config) -> Status {
+    let mut status = decided_status(config);
+    status.last_delivery = status
+        .state_dir
+        .as_deref()
+        .and_then(crate::delivery::last_delivery)
+        .map(String::into_boxed_str);
+    status
+}
+
+fn decided_status(config: &Config) -> Status {
     match decide(config) {
         Ok(decision) => {
             if let Err(mut off) = plan_sink(config) {
@@ -110,6 +129,8 @@ pub(crate) fn status(config: &Config) -> Status {
                 anonymous_id: decision.state.as_ref().map(|s| s.anonymous_id.clone()),
                 saved_choice: decision.state.and_then(|s| s.enabled),
                 problem: None,
+                variable: None,
+                last_delivery: None,
             }
         }
         Err(mut off) => {
@@ -167,7 +188,8 @@ pub(crate) fn plan_sink(config: &Config) -> Result<SinkPlan, Status> {
     {
         return Err(invalid(problem));
     }
-    if diag::is_debug() {
+    // `<APP>_TELEMETRY_DEBUG=send` plans the real sink; `init` wraps it to print as well.
+    if diag::is_debug() && !diag::debug_sends() {
         return Ok(SinkPlan::Debug);
     }
     if override_endpoint.is_none() && config.sink.is_some() {

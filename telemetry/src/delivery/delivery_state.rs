@@ -16,6 +16,11 @@
 //!   later). A new version of the app tries again (once).
 //! - `lost_events`: events dropped on the way (spool bounds, rejected batches), reported
 //!   as `dropped_events` in the next event sent.
+//! - `last_outcome` / `last_outcome_at` / `last_batch_events`: what the last delivery
+//!   attempt got (`accepted`, `rejected: HTTP 400`, `failed: ...`, `gone: ...`), when
+//!   that outcome was first seen and the size of that batch, for `status`
+//!   ([`last_delivery`]). Written only when the outcome changes, so a healthy run adds
+//!   no write per batch (the time is that of the first attempt with this outcome).
 //!
 //! Updates are read-modify-write under an advisory lock on `.delivery.lock`, taken with a
 //! bounded wait, and replace the file atomically (a temporary file, then a rename), so a
@@ -59,6 +64,15 @@ pub(crate) struct Remembered {
     pub(crate) gone_version: Option<String>,
     #[serde(default)]
     pub(crate) lost_events: u64,
+    /// The last delivery attempt's outcome, when it last changed (see the module docs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) last_outcome: Option<String>,
+    /// RFC 3339: when `last_outcome` was first seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) last_outcome_at: Option<String>,
+    /// The number of events in that batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) last_batch_events: Option<u64>,
     /// Fields written by other versions, kept as they are.
     #[serde(flatten)]
     pub(crate) other: serde_json::Map<String, serde_json::Value>,
@@ -174,6 +188,23 @@ impl DeliveryState {
         taken
     }
 
+    /// Remembers the outcome of a delivery attempt of `events` events, for `status`;
+    /// writes only when it differs from the one remembered.
+    pub(crate) fn note_outcome(&self, outcome: &str, events: usize, wait: Duration) {
+        if self.load().last_outcome.as_deref() == Some(outcome) {
+            return;
+        }
+        self.update(wait, |record| {
+            if record.last_outcome.as_deref() == Some(outcome) {
+                return false;
+            }
+            record.last_outcome = Some(outcome.to_owned());
+            record.last_outcome_at = Some(format(SystemTime::now()));
+            record.last_batch_events = Some(events as u64);
+            true
+        });
+    }
+
     /// The record as it is now.
     pub(crate) fn load(&self) -> Remembered {
         match &self.dir {
@@ -201,6 +232,23 @@ impl DeliveryState {
             ));
         }
     }
+}
+
+/// The last delivery outcome remembered in `dir` (the state directory), as `status`
+/// shows it: `rejected: HTTP 400 (since 2026-11-22T01:02:03.456Z, a batch of 3
+/// events)`. Reads only.
+pub(crate) fn last_delivery(dir: &Path) -> Option<String> {
+    let record = read(&dir.join(FILE))?;
+    let outcome = record.last_outcome?;
+    let mut text = outcome;
+    match (record.last_outcome_at, record.last_batch_events) {
+        (Some(at), Some(events)) => {
+            text.push_str(&format!(" (since {at}, a batch of {events} events)"));
+        }
+        (Some(at), None) => text.push_str(&format!(" (since {at})")),
+        _ => {}
+    }
+    Some(text)
 }
 
 fn update_file(
@@ -303,6 +351,29 @@ mod tests {
         assert!(text.contains("\"version\": 7"), "{text}");
         std::fs::write(dir.path().join(FILE), "not json").unwrap();
         assert_eq!(one.gate(), Gate::Open);
+    }
+
+    #[test]
+    fn the_last_outcome_is_written_when_it_changes() {
+        let (dir, one, other) = delivery_states();
+        assert_eq!(last_delivery(dir.path()), None);
+        one.note_outcome("rejected: HTTP 400", 3, LOCK_WAIT);
+        let text = last_delivery(dir.path()).unwrap();
+        assert!(text.starts_with("rejected: HTTP 400 (since "), "{text}");
+        assert!(text.ends_with("a batch of 3 events)"), "{text}");
+        let before = std::fs::metadata(dir.path().join(FILE))
+            .unwrap()
+            .modified()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        other.note_outcome("rejected: HTTP 400", 5, LOCK_WAIT);
+        let after = std::fs::metadata(dir.path().join(FILE))
+            .unwrap()
+            .modified()
+            .unwrap();
+        assert_eq!(before, after, "an unchanged outcome is not written again");
+        other.note_outcome("accepted", 5, LOCK_WAIT);
+        assert!(last_delivery(dir.path()).unwrap().starts_with("accepted"));
     }
 
     #[test]

@@ -19,7 +19,7 @@ mod backoff;
 mod delivery_state;
 mod spool;
 
-pub(crate) use delivery_state::DeliveryState;
+pub(crate) use delivery_state::{last_delivery, DeliveryState};
 pub(crate) use spool::Spool;
 
 use delivery_state::Gate;
@@ -201,6 +201,17 @@ impl Delivery {
         let started = Instant::now();
         let result = self.sink.send(batch);
         let events = batch.batch.len();
+        // For `status`: written only when the outcome changes.
+        let outcome = match &result {
+            Ok(()) => "accepted".to_owned(),
+            Err(error) => match error.action() {
+                Action::Retry(_) => format!("failed: {error}"),
+                Action::Drop => format!("rejected: {error}"),
+                Action::Stop => format!("gone: {error}"),
+            },
+        };
+        self.delivery_state
+            .note_outcome(&outcome, events, RECORD_WAIT);
         match result {
             Ok(()) => {
                 self.round_trip = Some(started.elapsed());

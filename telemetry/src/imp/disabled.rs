@@ -45,6 +45,8 @@ pub(crate) fn flush() {}
 
 pub(crate) fn shutdown(_flush_timeout: Duration) {}
 
+pub(crate) fn guard_dropped(_lived: Duration) {}
+
 pub(crate) fn status(_config: &Config) -> Status {
     Status::off(Source::CompiledOut)
 }

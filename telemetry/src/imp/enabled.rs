@@ -31,6 +31,30 @@ pub(crate) fn shutdown(flush_timeout: Duration) {
     crate::worker::shutdown(flush_timeout);
 }
 
+/// In debug mode, after the guard's shutdown: says so when the guard was dropped right
+/// after `init` (`let _ = telemetry::init(..)`) or when no tracked call was recorded
+/// while it lived, since every call after this point is lost without a trace. Nothing
+/// is added to the tracked calls' path: calls made after the shutdown are not counted.
+pub(crate) fn guard_dropped(lived: Duration) {
+    if !crate::diag::is_debug() {
+        return;
+    }
+    let recorded = callsites().iter().any(|callsite| {
+        callsite
+            .counters()
+            .calls
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 0
+    });
+    let at_once = lived < Duration::from_millis(1);
+    if at_once || !recorded {
+        crate::diag::debug(format_args!(
+            "the guard returned by init was dropped {lived:.1?} after init{}, and telemetry is now shut down: tracked calls from here on are not recorded. Keep the guard for the whole of main: `let _telemetry = telemetry::init(..)` (`let _ = ..` drops it at once)",
+            if recorded { "" } else { " with no tracked call recorded" }
+        ));
+    }
+}
+
 pub(crate) fn status(config: &Config) -> Status {
     crate::consent::status(config)
 }

@@ -21,8 +21,15 @@ static FLUSH_TIMEOUT: OnceLock<Duration> = OnceLock::new();
 /// See [`crate::init`].
 pub(crate) fn init(config: Config) -> Guard {
     let prefix = config.env_prefix();
-    if consent::env_switch(&format!("{prefix}_TELEMETRY_DEBUG")) {
+    let debug_variable = format!("{prefix}_TELEMETRY_DEBUG");
+    if consent::env_switch(&debug_variable) {
         diag::set_debug(true);
+    } else if std::env::var_os(&debug_variable)
+        .is_some_and(|value| value.to_string_lossy().trim().eq_ignore_ascii_case("send"))
+    {
+        // Prints every event (and the diagnostics) and sends it as well.
+        diag::set_debug(true);
+        diag::set_debug_send(true);
     }
     if INITIALIZED.swap(true, Ordering::AcqRel) {
         diag::debug(format_args!(
@@ -50,10 +57,11 @@ pub(crate) fn init(config: Config) -> Guard {
         Err(status) => {
             diag::debug(format_args!(
                 "telemetry is off: {}{}",
-                status.source,
+                status.reason(),
                 status
                     .problem
                     .as_deref()
+                    .filter(|_| status.source != Source::InvalidConfig)
                     .map(|problem| format!(" ({problem})"))
                     .unwrap_or_default()
             ));
@@ -135,14 +143,49 @@ fn start(mut config: Config) -> Result<Status, Status> {
         anonymous_id: Some(state.anonymous_id),
         saved_choice: state.enabled,
         problem: None,
+        variable: None,
+        last_delivery: None,
     })
 }
 
 fn build_sink(plan: SinkPlan, config: &mut Config) -> Box<dyn Sink> {
-    match (plan, config.sink.take()) {
+    let sink: Box<dyn Sink> = match (plan, config.sink.take()) {
         (SinkPlan::Custom, Some(sink)) => sink,
         (SinkPlan::Http(url), _) => Box::new(HttpSink::new(&url, config.write_key.clone())),
-        (SinkPlan::Debug | SinkPlan::Custom, _) => Box::new(DebugSink::new()),
+        (SinkPlan::Debug | SinkPlan::Custom, _) => return Box::new(DebugSink::new()),
+    };
+    if diag::debug_sends() {
+        Box::new(Tee {
+            debug: DebugSink::new(),
+            sink,
+        })
+    } else {
+        sink
+    }
+}
+
+/// `<APP>_TELEMETRY_DEBUG=send`: every batch printed on stderr as the debug sink does,
+/// then sent as usual (and kept in the spool like the sink's own, when it fails).
+struct Tee {
+    debug: DebugSink,
+    sink: Box<dyn Sink>,
+}
+
+impl Sink for Tee {
+    fn send(&mut self, batch: &crate::Batch) -> Result<(), crate::SinkError> {
+        let _ = self.debug.send(batch);
+        let result = self.sink.send(batch);
+        if let Err(error) = &result {
+            diag::debug(format_args!(
+                "the batch of {} events above was not delivered: {error}",
+                batch.batch.len()
+            ));
+        }
+        result
+    }
+
+    fn durable(&self) -> bool {
+        self.sink.durable()
     }
 }
 
