@@ -407,12 +407,21 @@ impl<F: Future> Future for Instrumented<F> {
         match *this.context {
             None => this.inner.poll(cx),
             Some(context) => {
-                let previous = invocation::set_current(Some(context));
-                let result = this.inner.poll(cx);
-                invocation::set_current(previous);
-                result
+                let _restore = Restore(invocation::set_current(Some(context)));
+                this.inner.poll(cx)
             }
         }
+    }
+}
+
+/// Puts the thread's previous current command back when dropped, so a poll that panics
+/// (and is caught further up) leaves the thread as it found it.
+struct Restore(Option<CommandContext>);
+
+impl Drop for Restore {
+    #[inline]
+    fn drop(&mut self) {
+        invocation::set_current(self.0);
     }
 }
 
