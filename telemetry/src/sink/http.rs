@@ -53,8 +53,11 @@ pub struct HttpSink {
 impl std::fmt::Debug for HttpSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpSink")
-            .field("endpoint", &self.endpoint)
-            .field("write_key", &self.authorization.as_ref().map(|_| "<set>"))
+            .field("endpoint", &crate::config::redact_userinfo(&self.endpoint))
+            .field(
+                "write_key",
+                &self.authorization.as_ref().map(|_| "<redacted>"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -239,6 +242,25 @@ mod tests {
         for status in [301, 400, 401, 403, 404, 413, 422] {
             assert_eq!(classify(status, None).unwrap_err().action(), Action::Drop);
         }
+    }
+
+    #[test]
+    fn debug_shows_no_credential() {
+        let sink = HttpSink::new(
+            "http://user:hunter2@127.0.0.1:9/v1/batch",
+            Some("WRITE-KEY-42".into()),
+        );
+        let printed = format!("{sink:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(!printed.contains("WRITE-KEY-42"), "{printed}");
+        assert!(
+            printed.contains("http://<redacted>@127.0.0.1:9/v1/batch"),
+            "{printed}"
+        );
+        assert!(
+            printed.contains(r#"write_key: Some("<redacted>")"#),
+            "{printed}"
+        );
     }
 
     #[test]

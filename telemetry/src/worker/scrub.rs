@@ -121,7 +121,9 @@ static GLUED_PASSWORD: LazyLock<Regex> =
 
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
     // `%40` is `@` percent-encoded, as in a query string or a log of one.
-    regex(r"(?-u:\b)[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?-u:\b)")
+    regex(
+        r"(?-u:\b)[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?-u:\b)",
+    )
 });
 
 static IPV4: LazyLock<Regex> = LazyLock::new(|| {
