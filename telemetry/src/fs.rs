@@ -140,15 +140,14 @@ pub(crate) fn try_lock(file: &File) -> Locked {
 /// Tries `file`'s lock until it is ours or `wait` has passed, sleeping 1 ms at first and
 /// doubling up to 20 ms between tries.
 pub(crate) fn lock_within(file: &File, wait: Duration) -> Locked {
-    let deadline = Instant::now().checked_add(wait);
+    let deadline = crate::time::instant_after(Instant::now(), wait);
     let mut pause = Duration::from_millis(1);
     loop {
         match try_lock(file) {
             Locked::Busy => {}
             other => return other,
         }
-        let now = Instant::now();
-        let left = deadline.map_or(pause, |deadline| deadline.saturating_duration_since(now));
+        let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Locked::Busy;
         }

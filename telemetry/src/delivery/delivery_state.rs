@@ -30,13 +30,17 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use super::backoff;
-use crate::fs;
+use crate::{fs, time};
 
 /// The file name.
 pub(crate) const FILE: &str = "delivery.json";
 const LOCK: &str = ".delivery.lock";
 /// How long a `410 Gone` stops this installation from sending: 90 days.
 pub(crate) const GONE_FOR: Duration = Duration::from_secs(90 * 24 * 60 * 60);
+/// How far beyond the longest wait this library ever writes a stored time may lie and
+/// still be believed. Further out, the file was written by a clock set wrong (or by
+/// someone else) and is ignored, so one bad write cannot silence delivery for years.
+const CLOCK_MARGIN: Duration = Duration::from_secs(60 * 60);
 /// The longest an update waits for the lock before writing anyway (the file is still
 /// replaced atomically; at worst a concurrent update is lost).
 const LOCK_WAIT: Duration = Duration::from_millis(50);
@@ -104,13 +108,17 @@ impl DeliveryState {
     pub(crate) fn gate(&self) -> Gate {
         let record = self.load();
         let now = SystemTime::now();
+        let believable = |at: SystemTime, longest: Duration| {
+            at <= time::system_after(now, longest.saturating_add(CLOCK_MARGIN))
+        };
         if let (Some(until), Some(version)) = (parse(&record.gone_until), &record.gone_version) {
-            if *version == self.app_version && now < until {
+            if *version == self.app_version && now < until && believable(until, GONE_FOR) {
                 return Gate::Gone;
             }
         }
+        let longest_pause = backoff::MAX.max(backoff::MAX_RETRY_AFTER);
         match parse(&record.retry_at) {
-            Some(at) if now < at => Gate::Closed(at),
+            Some(at) if now < at && believable(at, longest_pause) => Gate::Closed(at),
             _ => Gate::Open,
         }
     }
@@ -121,7 +129,7 @@ impl DeliveryState {
         self.update(wait, |record| {
             record.failures = record.failures.saturating_add(1);
             let pause = backoff::pause(record.failures, retry_after);
-            record.retry_at = Some(format(SystemTime::now() + pause));
+            record.retry_at = Some(format(time::system_after(SystemTime::now(), pause)));
             true
         });
     }
@@ -144,7 +152,7 @@ impl DeliveryState {
     pub(crate) fn gone(&self) {
         let version = self.app_version.clone();
         self.update(LOCK_WAIT, |record| {
-            record.gone_until = Some(format(SystemTime::now() + GONE_FOR));
+            record.gone_until = Some(format(time::system_after(SystemTime::now(), GONE_FOR)));
             record.gone_version = Some(version);
             true
         });
@@ -232,8 +240,8 @@ fn parse(time: &Option<String>) -> Option<SystemTime> {
     humantime::parse_rfc3339_weak(time.as_deref()?).ok()
 }
 
-fn format(time: SystemTime) -> String {
-    humantime::format_rfc3339_millis(time).to_string()
+fn format(at: SystemTime) -> String {
+    humantime::format_rfc3339_millis(time::writable(at)).to_string()
 }
 
 #[cfg(test)]
@@ -302,6 +310,37 @@ mod tests {
         assert!(text.contains("\"future\""), "{text}");
         assert!(text.contains("\"version\": 7"), "{text}");
         std::fs::write(dir.path().join(FILE), "not json").unwrap();
+        assert_eq!(one.gate(), Gate::Open);
+    }
+
+    #[test]
+    fn times_implausibly_far_ahead_are_ignored() {
+        let (dir, one, _) = delivery_states();
+        let write = |retry_at: SystemTime, gone_until: SystemTime| {
+            let record = Remembered {
+                version: 1,
+                failures: 3,
+                retry_at: Some(format(retry_at)),
+                gone_until: Some(format(gone_until)),
+                gone_version: Some("1.0".into()),
+                ..Remembered::default()
+            };
+            std::fs::write(dir.path().join(FILE), serde_json::to_vec(&record).unwrap()).unwrap();
+        };
+        let now = SystemTime::now();
+        let past = now - Duration::from_secs(1);
+        let day = Duration::from_secs(24 * 60 * 60);
+        // Within what this library writes: believed.
+        write(now + backoff::MAX_RETRY_AFTER, past);
+        assert!(matches!(one.gate(), Gate::Closed(_)));
+        write(past, now + GONE_FOR);
+        assert_eq!(one.gate(), Gate::Gone);
+        // A clock set years ahead when they were written: ignored.
+        write(now + 2 * day, past);
+        assert_eq!(one.gate(), Gate::Open);
+        write(past, now + GONE_FOR + 2 * day);
+        assert_eq!(one.gate(), Gate::Open);
+        write(now + 3650 * day, now + 3650 * day);
         assert_eq!(one.gate(), Gate::Open);
     }
 

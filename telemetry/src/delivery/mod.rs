@@ -37,7 +37,7 @@ const SPOOL_SCAN: Duration = Duration::from_secs(60);
 
 /// RFC 3339 in UTC with milliseconds, as Segment expects (`timestamp`, `sentAt`).
 pub(crate) fn timestamp(at: SystemTime) -> String {
-    humantime::format_rfc3339_millis(at).to_string()
+    humantime::format_rfc3339_millis(crate::time::writable(at)).to_string()
 }
 
 /// Where a due batch goes.
@@ -153,7 +153,7 @@ impl Delivery {
             self.record_lost(dropped);
             self.spool_has_segments = spool.has_segments();
         }
-        self.next_spool_scan = Instant::now() + SPOOL_SCAN;
+        self.next_spool_scan = crate::time::instant_after(Instant::now(), SPOOL_SCAN);
     }
 
     /// Something else (the exit path of a flush) wrote to the spool.
@@ -236,7 +236,7 @@ impl Delivery {
         match self.delivery_state.gate() {
             Gate::Closed(at) => format!(
                 "no attempt before {} (kept in the spool)",
-                humantime::format_rfc3339_millis(at)
+                humantime::format_rfc3339_millis(crate::time::writable(at))
             ),
             _ => "kept in the spool".to_owned(),
         }
@@ -373,7 +373,7 @@ impl Delivery {
                         Action::Retry(after) => {
                             self.failures = self.failures.saturating_add(1);
                             let pause = backoff::pause(self.failures, after);
-                            self.retry_at = Some(Instant::now() + pause);
+                            self.retry_at = Some(crate::time::instant_after(Instant::now(), pause));
                             let mut kept = batch.batch;
                             kept.append(&mut self.retained);
                             self.retained = kept;

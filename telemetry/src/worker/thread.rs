@@ -332,7 +332,8 @@ impl Worker {
             if now >= deadline || control.ended {
                 return false;
             }
-            control = match self.shared.changed.wait_timeout(control, deadline - now) {
+            let left = deadline.saturating_duration_since(now);
+            control = match self.shared.changed.wait_timeout(control, left) {
                 Ok((control, _)) => control,
                 Err(poisoned) => poisoned.into_inner().0,
             };
@@ -581,8 +582,11 @@ fn drain_spool(shared: &Shared, delivery: &mut Delivery) -> bool {
 /// spool on a fast network without ever being held past its bound.
 fn drain_before(shared: &Shared, delivery: &mut Delivery, deadline: Instant) {
     while let Some(round_trip) = delivery.round_trip() {
-        let needed = round_trip * EXIT_ROUND_TRIPS + EXIT_SLACK;
-        if Instant::now() + needed >= deadline || !delivery.wants_drain() {
+        let needed = round_trip
+            .saturating_mul(EXIT_ROUND_TRIPS)
+            .saturating_add(EXIT_SLACK);
+        if crate::time::instant_after(Instant::now(), needed) >= deadline || !delivery.wants_drain()
+        {
             return;
         }
         if !delivery.drain_one(shared.batch_size, &|on| shared.core().draining = on)
