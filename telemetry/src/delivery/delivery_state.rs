@@ -1,5 +1,8 @@
-//! What every process of the app remembers about delivery: `delivery.json`, a small file
-//! beside the state file (or in the cache directory when no state directory is known).
+//! What every process of the app remembers about delivery to one receiver:
+//! `delivery-<key>.json`, a small file beside the state file (or in the cache directory
+//! when no state directory is known), where `<key>` names the receiver (see
+//! [`super::endpoint_key`]). A failure, a back-off or a `410 Gone` of one endpoint
+//! says nothing about another.
 //!
 //! ```json
 //! {"version": 1, "failures": 2, "retry_at": "2026-11-22T01:02:05.456Z",
@@ -17,7 +20,7 @@
 //! - `lost_events`: events dropped on the way (spool bounds, rejected batches), reported
 //!   as `dropped_events` in the next event sent.
 //!
-//! Updates are read-modify-write under an advisory lock on `.delivery.lock`, taken with a
+//! Updates are read-modify-write under an advisory lock on `.delivery-<key>.lock`, taken with a
 //! bounded wait, and replace the file atomically (a temporary file, then a rename), so a
 //! reader never sees half a file. Unknown fields are kept. A missing or unreadable file
 //! reads as "nothing remembered".
@@ -32,9 +35,6 @@ use serde::{Deserialize, Serialize};
 use super::backoff;
 use crate::{fs, time};
 
-/// The file name.
-pub(crate) const FILE: &str = "delivery.json";
-const LOCK: &str = ".delivery.lock";
 /// How long a `410 Gone` stops this installation from sending: 90 days.
 pub(crate) const GONE_FOR: Duration = Duration::from_secs(90 * 24 * 60 * 60);
 /// How far beyond the longest wait this library ever writes a stored time may lie and
@@ -86,16 +86,23 @@ pub(crate) enum Gate {
 #[derive(Debug)]
 pub(crate) struct DeliveryState {
     dir: Option<PathBuf>,
+    /// `delivery-<key>.json`.
+    file: String,
+    /// `.delivery-<key>.lock`.
+    lock: String,
     app_version: String,
     /// Used when there is no directory, and to skip writes that would change nothing.
     memory: Mutex<Remembered>,
 }
 
 impl DeliveryState {
-    /// The record in `dir`, for `app_version` (which a `410 Gone` is remembered for).
-    pub(crate) fn new(dir: Option<PathBuf>, app_version: &str) -> DeliveryState {
+    /// The record of the receiver named `key` in `dir`, for `app_version` (which a
+    /// `410 Gone` is remembered for).
+    pub(crate) fn new(dir: Option<PathBuf>, app_version: &str, key: &str) -> DeliveryState {
         DeliveryState {
             dir,
+            file: format!("delivery-{key}.json"),
+            lock: format!(".delivery-{key}.lock"),
             app_version: app_version.to_owned(),
             memory: Mutex::new(Remembered {
                 version: 1,
@@ -186,7 +193,7 @@ impl DeliveryState {
     pub(crate) fn load(&self) -> Remembered {
         match &self.dir {
             None => self.memory().clone(),
-            Some(dir) => read(&dir.join(FILE)).unwrap_or_default(),
+            Some(dir) => read(&dir.join(&self.file)).unwrap_or_default(),
         }
     }
 
@@ -202,10 +209,10 @@ impl DeliveryState {
             change(&mut self.memory());
             return;
         };
-        if let Err(error) = update_file(dir, wait, change) {
+        if let Err(error) = update_file(dir, &self.file, &self.lock, wait, change) {
             crate::diag::debug(format_args!(
                 "cannot update {}: {error}",
-                dir.join(FILE).display()
+                dir.join(&self.file).display()
             ));
         }
     }
@@ -213,14 +220,16 @@ impl DeliveryState {
 
 fn update_file(
     dir: &Path,
+    file: &str,
+    lock: &str,
     wait: Duration,
     change: impl FnOnce(&mut Remembered) -> bool,
 ) -> io::Result<()> {
     fs::create_private_dir(dir)?;
     // Busy past the wait, or no locks on this file system: write anyway. The file is
     // still replaced whole; at worst a concurrent update is lost.
-    let _lock = fs::LockFile::acquire(dir, LOCK, wait)?.ok();
-    let path = dir.join(FILE);
+    let _lock = fs::LockFile::acquire(dir, lock, wait)?.ok();
+    let path = dir.join(file);
     let mut remembered = read(&path).unwrap_or_default();
     remembered.version = remembered.version.max(1);
     if !change(&mut remembered) {
@@ -228,11 +237,11 @@ fn update_file(
     }
     let mut bytes = serde_json::to_vec_pretty(&remembered).map_err(io::Error::other)?;
     bytes.push(b'\n');
-    fs::write_atomic(dir, FILE, &bytes)
+    fs::write_atomic(dir, file, &bytes)
 }
 
 fn read(path: &Path) -> Option<Remembered> {
-    let bytes = std::fs::read(path).ok()?;
+    let bytes = fs::read_capped(path, fs::MAX_READ).ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 
@@ -248,10 +257,13 @@ fn format(at: SystemTime) -> String {
 mod tests {
     use super::*;
 
+    const KEY: &str = "test";
+    const FILE: &str = "delivery-test.json";
+
     fn delivery_states() -> (tempfile::TempDir, DeliveryState, DeliveryState) {
         let dir = tempfile::tempdir().unwrap();
-        let one = DeliveryState::new(Some(dir.path().to_path_buf()), "1.0");
-        let other = DeliveryState::new(Some(dir.path().to_path_buf()), "1.0");
+        let one = DeliveryState::new(Some(dir.path().to_path_buf()), "1.0", KEY);
+        let other = DeliveryState::new(Some(dir.path().to_path_buf()), "1.0", KEY);
         (dir, one, other)
     }
 
@@ -285,7 +297,7 @@ mod tests {
         let (dir, one, _) = delivery_states();
         one.gone();
         assert_eq!(one.gate(), Gate::Gone);
-        let newer = DeliveryState::new(Some(dir.path().to_path_buf()), "2.0");
+        let newer = DeliveryState::new(Some(dir.path().to_path_buf()), "2.0", KEY);
         assert_eq!(newer.gate(), Gate::Open);
         let record = one.load();
         let until = parse(&record.gone_until).unwrap();
@@ -345,8 +357,23 @@ mod tests {
     }
 
     #[test]
+    fn each_receiver_has_its_own_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |key: &str| DeliveryState::new(Some(dir.path().to_path_buf()), "1.0", key);
+        let (one, other) = (at("aaaa"), at("bbbb"));
+        one.failed(None, LOCK_WAIT);
+        assert!(matches!(one.gate(), Gate::Closed(_)));
+        assert_eq!(other.gate(), Gate::Open);
+        other.gone();
+        assert_eq!(other.gate(), Gate::Gone);
+        assert!(matches!(one.gate(), Gate::Closed(_)));
+        assert!(dir.path().join("delivery-aaaa.json").exists());
+        assert!(dir.path().join("delivery-bbbb.json").exists());
+    }
+
+    #[test]
     fn without_a_directory_it_remembers_in_memory() {
-        let delivery_state = DeliveryState::new(None, "1.0");
+        let delivery_state = DeliveryState::new(None, "1.0", KEY);
         delivery_state.failed(None, LOCK_WAIT);
         assert!(matches!(delivery_state.gate(), Gate::Closed(_)));
         delivery_state.succeeded();

@@ -32,8 +32,12 @@ const MAX_ANSWER: u64 = 64 * 1024;
 /// - It is *durable* ([`Sink::durable`]): batches it cannot deliver are kept in the
 ///   spool and sent by a later attempt.
 ///
+/// - A loopback endpoint is always reached directly; any other goes through the proxy
+///   named by `ALL_PROXY`, `HTTPS_PROXY` or `HTTP_PROXY` (lower case too), unless
+///   `NO_PROXY` exempts it.
+///
 /// How answers are treated: `2xx` delivered; `410 Gone` stops this installation from
-/// sending for a long period; `429` and `5xx` are retried after a back-off, honouring
+/// sending for a long period; `413` sends the batch again in halves; `429` and `5xx` are retried after a back-off, honouring
 /// `Retry-After`; any other status drops the batch (counted); a network error, a timeout
 /// or an answer that is not HTTP is retried.
 ///
@@ -91,7 +95,13 @@ impl HttpSink {
     ) -> Self {
         use base64::Engine as _;
         let endpoint = endpoint.into().trim().to_owned();
-        let agent = ureq::Agent::config_builder()
+        let mut config = ureq::Agent::config_builder();
+        // A proxy would see a loopback receiver's traffic from outside the machine, or
+        // fail to reach it at all.
+        if super::endpoint::is_loopback_url(&endpoint) {
+            config = config.proxy(None);
+        }
+        let agent = config
             .timeout_resolve(Some(connect))
             .timeout_connect(Some(connect))
             .timeout_global(Some(total))
@@ -188,6 +198,7 @@ fn classify(status: u16, retry_after: Option<Duration>) -> Result<(), SinkError>
     match status {
         200..=299 => Ok(()),
         410 => Err(SinkError::stop("HTTP 410 Gone")),
+        413 => Err(SinkError::too_large("HTTP 413 Payload Too Large")),
         429 | 500..=599 => {
             let message = format!("HTTP {status}");
             match retry_after {
@@ -239,7 +250,8 @@ mod tests {
             classify(503, None).unwrap_err().action(),
             Action::Retry(None)
         );
-        for status in [301, 400, 401, 403, 404, 413, 422] {
+        assert_eq!(classify(413, None).unwrap_err().action(), Action::Split);
+        for status in [301, 400, 401, 403, 404, 422] {
             assert_eq!(classify(status, None).unwrap_err().action(), Action::Drop);
         }
     }

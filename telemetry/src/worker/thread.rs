@@ -517,11 +517,17 @@ fn run(shared: &Shared, mut delivery: Delivery, linger: Duration) {
 
 /// Decides where the due pending events go; called with the core lock held.
 fn dispatch(core: &mut Core, delivery: &mut Delivery, batch_size: usize) -> Job {
-    let dropped = call::take_dropped() + delivery.take_lost();
+    let oversized = crate::delivery::drop_oversized(&mut core.pending);
+    if core.pending.is_empty() {
+        delivery.record_lost(oversized);
+        return Job::Done;
+    }
+    let dropped = call::take_dropped() + delivery.take_lost() + oversized;
     attach_dropped_count(&mut core.pending, dropped);
     match delivery.route() {
         Route::Network => {
-            let take = core.pending.len().min(batch_size);
+            // Bounded in bytes too: a receiver refuses large bodies.
+            let take = crate::delivery::batch_len(&core.pending, batch_size);
             let batch = Arc::new(Batch {
                 batch: core.pending.drain(..take).collect(),
                 sent_at: timestamp(SystemTime::now()),
