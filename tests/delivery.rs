@@ -133,32 +133,15 @@ fn assert_delay_bounded(reference: &Run, run: &Run, what: &str) -> Duration {
     delay
 }
 
-/// Every file below `dir` named `name`.
-fn find(dir: &Path, name: &str) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return found;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found.extend(find(&path, name));
-        } else if entry.file_name() == name {
-            found.push(path);
-        }
-    }
-    found
-}
-
 /// The delivery record of the sandbox's installation.
 fn delivery_record(sandbox: &Sandbox) -> Option<Value> {
-    let path = find(sandbox.home(), "delivery.json").into_iter().next()?;
+    let path = sandbox.delivery_records().into_iter().next()?;
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
 /// "Time passes": the back-off window of the delivery record is over.
 fn fast_forward(sandbox: &Sandbox) {
-    for path in find(sandbox.home(), "delivery.json") {
+    for path in sandbox.delivery_records() {
         let mut record: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         record["retry_at"] = Value::Null;
         std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
