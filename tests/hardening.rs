@@ -372,8 +372,18 @@ fn a_spool_segment_linked_to_dev_zero_is_skipped() {
     for dir in [&cache, &cache.join("spool"), &spool] {
         private_dir(dir);
     }
-    // Named like the oldest segment, so it is the first one a run tries to send.
-    std::os::unix::fs::symlink("/dev/zero", spool.join("0000000000001-1-1-1-1.jsonl")).unwrap();
+    // Named like a segment written a moment ago (an old one would be trimmed unread).
+    let now_ms = SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    std::os::unix::fs::symlink(
+        "/dev/zero",
+        spool.join(format!(
+            "{now_ms:013}-0000000000-1-0000000000000001-1.jsonl"
+        )),
+    )
+    .unwrap();
     let (run, peak_kib) = run_measuring_memory(&mut minietl_command(&sandbox, Some(&server.url())));
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(run.elapsed < Duration::from_secs(5), "{:?}", run.elapsed);
