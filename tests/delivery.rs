@@ -539,11 +539,23 @@ fn a_resolver_that_never_answers_holds_nothing_past_the_bound() {
     );
     assert_eq!(dns.queries(), queries);
 
-    // Later, with a reachable receiver (the user's own, by MINIETL_TELEMETRY_ENDPOINT),
-    // the spooled events arrive exactly once.
+    // Later, with another receiver (the user's own, by MINIETL_TELEMETRY_ENDPOINT): the
+    // events recorded for the unreachable endpoint stay in its spool, never sent to
+    // another receiver, and the new one gets the new run's events, exactly once.
+    let spooled = sandbox.spooled_segments();
     let server = Server::start(Mode::Healthy);
     let plain_reference = disabled(&sandbox);
-    recover(&server, &sandbox, &plain_reference, 2);
+    let later = run_against(&sandbox, &server.url());
+    assert_unchanged(&plain_reference, &later, false);
+    assert_delay_bounded(&plain_reference, &later, "another receiver");
+    if let Err(problem) = all_delivered_once(&server, 1) {
+        panic!("{problem}");
+    }
+    assert_eq!(
+        sandbox.spooled_segments(),
+        spooled,
+        "kept for their own endpoint"
+    );
 }
 
 #[test]
