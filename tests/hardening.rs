@@ -391,6 +391,26 @@ fn a_spool_segment_linked_to_dev_zero_is_skipped() {
     assert_eq!(server.accepted_events().len(), RUN_EVENTS);
 }
 
+#[cfg(unix)]
+#[test]
+fn a_cache_dir_others_may_write_to_is_not_used_for_the_spool() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let _serial = serial();
+    let server = Server::start(Mode::Refused);
+    let sandbox = Sandbox::new();
+    let cache = sandbox.cache_dir().join("minietl-telemetry");
+    std::fs::create_dir_all(&cache).unwrap();
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let run = minietl_run(&sandbox, &server.url());
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        sandbox.state_file("minietl").exists(),
+        "telemetry itself was on"
+    );
+    assert_eq!(sandbox.spooled_segments(), 0, "{:?}", sandbox.tree());
+    assert!(!cache.join("spool").exists(), "{:?}", sandbox.tree());
+}
+
 // 5. Wall-clock trust.
 
 #[cfg(unix)]
