@@ -6,7 +6,13 @@
 //! counted). After a failure the [delivery state](delivery_state) keeps every process
 //! of the app off the network for a back-off window; their events go straight to the
 //! spool.
-//! A `410 Gone` stops this installation from sending for a long period.
+//! A `410 Gone` stops this installation from sending for a long period. The spool and
+//! the record are kept per receiver ([`endpoint_key`]), so nothing recorded for one
+//! endpoint reaches another, and one endpoint's failures hold no other back.
+//!
+//! Every request fits a receiver's body limit: no event over [`MAX_EVENT_BYTES`], no
+//! batch (or spool segment) over [`MAX_BATCH_BYTES`], and a batch a receiver still finds
+//! too large (`413`) goes again in halves.
 //!
 //! Other sinks (debug, file, the host's own) get a small in-memory retry with back-off;
 //! what they still hold at exit is lost.
