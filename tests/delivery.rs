@@ -133,32 +133,15 @@ fn assert_delay_bounded(reference: &Run, run: &Run, what: &str) -> Duration {
     delay
 }
 
-/// Every file below `dir` named `name`.
-fn find(dir: &Path, name: &str) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return found;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found.extend(find(&path, name));
-        } else if entry.file_name() == name {
-            found.push(path);
-        }
-    }
-    found
-}
-
 /// The delivery record of the sandbox's installation.
 fn delivery_record(sandbox: &Sandbox) -> Option<Value> {
-    let path = find(sandbox.home(), "delivery.json").into_iter().next()?;
+    let path = sandbox.delivery_records().into_iter().next()?;
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
 /// "Time passes": the back-off window of the delivery record is over.
 fn fast_forward(sandbox: &Sandbox) {
-    for path in find(sandbox.home(), "delivery.json") {
+    for path in sandbox.delivery_records() {
         let mut record: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         record["retry_at"] = Value::Null;
         std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
@@ -556,11 +539,23 @@ fn a_resolver_that_never_answers_holds_nothing_past_the_bound() {
     );
     assert_eq!(dns.queries(), queries);
 
-    // Later, with a reachable receiver (the user's own, by MINIETL_TELEMETRY_ENDPOINT),
-    // the spooled events arrive exactly once.
+    // Later, with another receiver (the user's own, by MINIETL_TELEMETRY_ENDPOINT): the
+    // events recorded for the unreachable endpoint stay in its spool, never sent to
+    // another receiver, and the new one gets the new run's events, exactly once.
+    let spooled = sandbox.spooled_segments();
     let server = Server::start(Mode::Healthy);
     let plain_reference = disabled(&sandbox);
-    recover(&server, &sandbox, &plain_reference, 2);
+    let later = run_against(&sandbox, &server.url());
+    assert_unchanged(&plain_reference, &later, false);
+    assert_delay_bounded(&plain_reference, &later, "another receiver");
+    if let Err(problem) = all_delivered_once(&server, 1) {
+        panic!("{problem}");
+    }
+    assert_eq!(
+        sandbox.spooled_segments(),
+        spooled,
+        "kept for their own endpoint"
+    );
 }
 
 #[test]

@@ -250,13 +250,27 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("app_name", &self.app_name)
             .field("app_version", &self.app_version)
-            .field("endpoint", &self.endpoint)
-            .field("write_key", &self.write_key.as_ref().map(|_| "<set>"))
+            .field("endpoint", &self.endpoint.as_deref().map(redact_userinfo))
+            .field("write_key", &self.write_key.as_ref().map(|_| "<redacted>"))
             .field("host_enabled", &self.host_enabled)
             .field("flush_timeout", &self.flush_timeout)
             .field("custom_sink", &self.sink.is_some())
             .field("state_dir", &self.state_dir)
             .finish_non_exhaustive()
+    }
+}
+
+/// `url` with the user name and password of its authority replaced, so that a `Debug`
+/// print (a log, a panic message) never shows a credential.
+pub(crate) fn redact_userinfo(url: &str) -> std::borrow::Cow<'_, str> {
+    let Some(scheme_end) = url.find("://").map(|at| at + 3) else {
+        return url.into();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}<redacted>{}", &url[..scheme_end], &rest[at..]).into(),
+        None => url.into(),
     }
 }
 
@@ -272,4 +286,33 @@ pub(crate) fn env_prefix(app_name: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_credential() {
+        let config = Config::new("app", "1")
+            .endpoint("https://user:hunter2@collector.example.com/v1/batch?x=a@b")
+            .write_key("WRITE-KEY-42");
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(!printed.contains("user:"), "{printed}");
+        assert!(!printed.contains("WRITE-KEY-42"), "{printed}");
+        assert!(
+            printed.contains(r#"write_key: Some("<redacted>")"#),
+            "{printed}"
+        );
+        assert!(
+            printed.contains("https://<redacted>@collector.example.com/v1/batch?x=a@b"),
+            "{printed}"
+        );
+        assert_eq!(
+            redact_userinfo("https://a.example/b@c"),
+            "https://a.example/b@c"
+        );
+        assert_eq!(redact_userinfo("not a url"), "not a url");
+    }
 }

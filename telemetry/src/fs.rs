@@ -12,6 +12,11 @@
 //!   tried with a bounded wait and never blocking past it; released when dropped or when
 //!   the process dies, so a crash never leaves a stale lock. A file system without locks
 //!   (some network mounts) is reported as such and each caller says what it does then.
+//! - **Nothing planted is trusted.** A directory that exists already is used only if it
+//!   belongs to this user and no one else may write to it ([`check_private_dir`]).
+//!   Files are opened without following a final symbolic link, read only if they are
+//!   regular files, and never read past a bound ([`read_capped`]): a link to
+//!   `/dev/zero` or to another user's file is an error, not a hang or a write elsewhere.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write as _};
@@ -30,15 +35,97 @@ pub(crate) fn create_private_dir(dir: &Path) -> io::Result<()> {
     builder.create(dir)
 }
 
-/// Open options that create files readable and writable by their owner only.
+/// Why an existing `dir` must not be used: owned by another user, or writable by group
+/// or others (a shared or planted directory, where someone else could swap files).
+/// A directory that does not exist yet is fine: it will be created owner-only.
+pub(crate) fn check_private_dir(dir: &Path) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        let meta = match fs::metadata(dir) {
+            Ok(meta) => meta,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(format!("{}: {error}", dir.display())),
+        };
+        if !meta.is_dir() {
+            return Err(format!("{} is not a directory", dir.display()));
+        }
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        #[allow(unsafe_code)]
+        let me = unsafe { libc::geteuid() };
+        if meta.uid() != me {
+            return Err(format!(
+                "{} belongs to another user (uid {}), not this one (uid {me})",
+                dir.display(),
+                meta.uid()
+            ));
+        }
+        if meta.mode() & 0o022 != 0 {
+            return Err(format!(
+                "{} is writable by other users (mode {:o})",
+                dir.display(),
+                meta.mode() & 0o7777
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// Open options that create files readable and writable by their owner only, and never
+/// follow a symbolic link in the last component.
 pub(crate) fn owner_only() -> OpenOptions {
-    let mut options = OpenOptions::new();
+    let mut options = no_follow();
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt as _;
         options.mode(0o600);
     }
     options
+}
+
+/// Open options that refuse a symbolic link in the last component (`O_NOFOLLOW`).
+pub(crate) fn no_follow() -> OpenOptions {
+    #[allow(unused_mut)]
+    let mut options = OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    options
+}
+
+/// The most any of the library's own files is read: far more than a state file, the
+/// delivery state or a spool segment ever holds.
+pub(crate) const MAX_READ: u64 = 1024 * 1024;
+
+/// Reads `path` whole if it is a regular file (not a link, a device or a pipe) of at
+/// most `cap` bytes.
+pub(crate) fn read_capped(path: &Path, cap: u64) -> io::Result<Vec<u8>> {
+    let file = no_follow().read(true).open(path)?;
+    read_open_capped(file, cap)
+}
+
+/// Reads an opened file whole if it is a regular file of at most `cap` bytes.
+pub(crate) fn read_open_capped(file: File, cap: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "not a regular file",
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(cap.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than {cap} bytes"),
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Replaces `dir/name` with `bytes`: a synced temporary, then a rename.
@@ -140,15 +227,14 @@ pub(crate) fn try_lock(file: &File) -> Locked {
 /// Tries `file`'s lock until it is ours or `wait` has passed, sleeping 1 ms at first and
 /// doubling up to 20 ms between tries.
 pub(crate) fn lock_within(file: &File, wait: Duration) -> Locked {
-    let deadline = Instant::now().checked_add(wait);
+    let deadline = crate::time::instant_after(Instant::now(), wait);
     let mut pause = Duration::from_millis(1);
     loop {
         match try_lock(file) {
             Locked::Busy => {}
             other => return other,
         }
-        let now = Instant::now();
-        let left = deadline.map_or(pause, |deadline| deadline.saturating_duration_since(now));
+        let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Locked::Busy;
         }
@@ -228,6 +314,38 @@ mod tests {
         assert!(LockFile::acquire(dir.path(), ".x.lock", Duration::ZERO)
             .unwrap()
             .is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_devices_and_oversized_files_are_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.json");
+        fs::write(&file, b"12345").unwrap();
+        assert_eq!(read_capped(&file, 5).unwrap(), b"12345");
+        assert!(read_capped(&file, 4).is_err());
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert!(read_capped(&link, MAX_READ).is_err());
+        assert!(read_capped(Path::new("/dev/zero"), MAX_READ).is_err());
+        // A lock file planted as a link: the link's target is never created.
+        let target = dir.path().join("elsewhere");
+        std::os::unix::fs::symlink(&target, dir.path().join(".x.lock")).unwrap();
+        assert!(LockFile::acquire(dir.path(), ".x.lock", Duration::ZERO).is_err());
+        assert!(!target.exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn shared_directories_are_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(check_private_dir(&dir.path().join("absent")), Ok(()));
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).unwrap();
+        assert_eq!(check_private_dir(dir.path()), Ok(()));
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+        let problem = check_private_dir(dir.path()).unwrap_err();
+        assert!(problem.contains("writable by other users"), "{problem}");
     }
 
     #[test]

@@ -129,6 +129,8 @@ mod diag;
 #[cfg(feature = "enabled")]
 mod fs;
 #[cfg(feature = "enabled")]
+mod time;
+#[cfg(feature = "enabled")]
 mod worker;
 
 #[doc(hidden)]

@@ -108,7 +108,7 @@ fn ids(events: &[Event]) -> Vec<String> {
 fn batches_by_count_and_time_and_spools_what_a_deadline_leaves() {
     let state = tempfile::tempdir().unwrap();
     let cache: PathBuf = state.path().join("cache");
-    let spool = cache.join("spool");
+    let spool = cache.join("spool").join("sink");
     let receiver = Receiver::default();
     let flush_timeout = Duration::from_millis(150);
     let guard = telemetry::init(

@@ -202,3 +202,29 @@ where
         }
     }
 }
+
+#[tracked_command]
+async fn dies_in_poll(n: u32) -> u32 {
+    yield_now().await;
+    if n > 0 {
+        panic!("the command dies inside its poll");
+    }
+    n
+}
+
+#[tracked_step]
+fn after_the_dead_command() {}
+
+#[test]
+fn a_panic_caught_inside_a_poll_does_not_leave_its_command_current() {
+    let _serial = start();
+    let caught = std::panic::catch_unwind(|| block_on(dies_in_poll(1)));
+    assert!(caught.is_err());
+    after_the_dead_command();
+    let step = single("step_after_the_dead_command");
+    assert_eq!(
+        property(&step, "command"),
+        &serde_json::Value::Null,
+        "the step ran under no command: {step:?}"
+    );
+}

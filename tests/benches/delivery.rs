@@ -356,25 +356,9 @@ fn unique_measured(server: &Server) -> (usize, usize) {
     (seen.len(), duplicates)
 }
 
-fn find(dir: &Path, name: &str, found: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            find(&path, name, found);
-        } else if entry.file_name() == name {
-            found.push(path);
-        }
-    }
-}
-
 /// Declares the back-off window over (instead of waiting for it).
 fn fast_forward(sandbox: &Sandbox) {
-    let mut records = Vec::new();
-    find(sandbox.home(), "delivery.json", &mut records);
-    for path in records {
+    for path in sandbox.delivery_records() {
         let Ok(bytes) = std::fs::read(&path) else {
             continue;
         };

@@ -135,7 +135,29 @@ impl Sandbox {
         command
     }
 
-    /// Batches waiting in a spool anywhere below the sandbox (`spool/*.jsonl`).
+    /// The delivery records below the sandbox (`delivery-<endpoint key>.json`).
+    pub fn delivery_records(&self) -> Vec<PathBuf> {
+        self.tree()
+            .into_iter()
+            .map(|path| self.home().join(path))
+            .filter(|path| {
+                path.file_name()
+                    .and_then(|name| name.to_str())
+                    .is_some_and(|name| name.starts_with("delivery") && name.ends_with(".json"))
+            })
+            .collect()
+    }
+
+    /// The spool of `app` for the receiver at `endpoint` (the library's key of it: the
+    /// first 16 hex digits of the BLAKE3 hash of the URL).
+    pub fn spool_dir(&self, app: &str, endpoint_key: &str) -> PathBuf {
+        self.cache_dir()
+            .join(format!("{app}-telemetry"))
+            .join("spool")
+            .join(endpoint_key)
+    }
+
+    /// Batches waiting in a spool anywhere below the sandbox (`spool/<key>/*.jsonl`).
     pub fn spooled_segments(&self) -> usize {
         fn count(dir: &Path) -> usize {
             let Ok(entries) = std::fs::read_dir(dir) else {
@@ -149,8 +171,9 @@ impl Sandbox {
                         count(&path)
                     } else {
                         let in_spool = path
-                            .parent()
-                            .is_some_and(|parent| parent.ends_with("spool"));
+                            .ancestors()
+                            .skip(1)
+                            .any(|parent| parent.ends_with("spool"));
                         usize::from(in_spool && path.extension().is_some_and(|ext| ext == "jsonl"))
                     }
                 })

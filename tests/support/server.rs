@@ -52,6 +52,16 @@ pub enum Mode {
     Gone,
     /// Bytes that are not HTTP, then the connection is closed.
     Garbage,
+    /// This status with one extra header line (`Retry-After: ...`).
+    WithHeader {
+        /// The status answered.
+        status: u16,
+        /// The header line, without its line end.
+        header: &'static str,
+    },
+    /// `200`, or `413 Payload Too Large` for a body over this many bytes (Segment's
+    /// limit is 500 KB).
+    BodyLimit(usize),
 }
 
 /// One request the receiver read.
@@ -318,6 +328,7 @@ fn serve(mut stream: TcpStream, connection: u64, shared: &Shared) -> io::Result<
             return Ok(());
         };
         request.connection = connection;
+        let body_len = request.body.len();
         let mode = *lock(&shared.mode);
         let index = {
             let mut requests = lock(&shared.requests);
@@ -366,6 +377,14 @@ fn serve(mut stream: TcpStream, connection: u64, shared: &Shared) -> io::Result<
                 true,
             ),
             Mode::Gone => (answer(410, "", r#"{"success":false}"#), true),
+            Mode::WithHeader { status, header } => (
+                answer(status, &format!("{header}\r\n"), r#"{"success":false}"#),
+                true,
+            ),
+            Mode::BodyLimit(limit) if body_len > limit => {
+                (answer(413, "", r#"{"success":false}"#), true)
+            }
+            Mode::BodyLimit(_) => (answer(200, "", r#"{"success":true}"#), true),
         };
         let status: u16 = response[9..12].parse().unwrap_or(0);
         let written = stream
@@ -555,6 +574,7 @@ fn reason(status: u16) -> &'static str {
         200 => "OK",
         400 => "Bad Request",
         410 => "Gone",
+        413 => "Payload Too Large",
         429 => "Too Many Requests",
         500 => "Internal Server Error",
         503 => "Service Unavailable",

@@ -68,7 +68,10 @@ fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let files: u32 = args.next().and_then(|arg| arg.parse().ok()).unwrap_or(2);
     let fail = args.next().as_deref() == Some("fail");
-    let _telemetry = telemetry::init(telemetry::Config::new("custom-sink", "0.1.0").sink(sink()));
+    let _telemetry = telemetry::init(test_hooks::config(
+        telemetry::Config::new("custom-sink", "0.1.0").sink(sink()),
+    ));
+    test_hooks::run();
 
     let command = telemetry::command!("convert");
     let mut converted = 0;
@@ -96,5 +99,54 @@ fn main() -> ExitCode {
             eprintln!("conversion failed: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Hooks for the integration tests (`tests/`), read from `CUSTOM_SINK_EXAMPLE_*`
+/// variables; without them the example runs as documented above.
+mod test_hooks {
+    use std::time::Duration;
+
+    fn var(name: &str) -> Option<String> {
+        std::env::var(format!("CUSTOM_SINK_EXAMPLE_{name}")).ok()
+    }
+
+    /// `FLUSH_TIMEOUT=max`: the longest exit bound there is. `FAIL_MESSAGE_BYTES=n`:
+    /// error messages on (see [`run`]).
+    pub fn config(config: telemetry::Config) -> telemetry::Config {
+        let config = match var("FLUSH_TIMEOUT").as_deref() {
+            Some("max") => config.flush_timeout(Duration::MAX),
+            _ => config,
+        };
+        if var("FAIL_MESSAGE_BYTES").is_some() {
+            config.error_messages(true)
+        } else {
+            config
+        }
+    }
+
+    /// `PAYLOAD=<count>x<bytes>`: that many custom events, each with a string property
+    /// of that many bytes. `FAIL_MESSAGE_BYTES=n`: a tracked command fails with a
+    /// message of `n` bytes.
+    pub fn run() {
+        if let Some((count, bytes)) = var("PAYLOAD").as_deref().and_then(|payload| {
+            let (count, bytes) = payload.split_once('x')?;
+            Some((count.parse::<usize>().ok()?, bytes.parse::<usize>().ok()?))
+        }) {
+            for index in 0..count {
+                telemetry::track(
+                    "payload",
+                    serde_json::json!({ "index": index, "blob": "p".repeat(bytes) }),
+                );
+            }
+        }
+        if let Some(bytes) = var("FAIL_MESSAGE_BYTES").and_then(|bytes| bytes.parse().ok()) {
+            let _ = fails_with(bytes);
+        }
+    }
+
+    #[telemetry::tracked_command(skip_all)]
+    fn fails_with(bytes: usize) -> Result<(), String> {
+        Err("x".repeat(bytes))
     }
 }

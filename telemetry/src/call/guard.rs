@@ -299,6 +299,7 @@ impl CallGuard {
     /// made while telemetry is off inlines to a check of the guard.
     #[inline(never)]
     fn finish_active(&mut self, end_ns: u64, outcome: Finish, message: Option<String>) {
+        let message = message.map(truncate_message);
         // Worked on in place, not moved out: a move would copy the whole guard state
         // (the argument bytes included) for a call that has no arguments.
         let Some(active) = &mut *self.active else {
@@ -401,6 +402,25 @@ impl Active {
     }
 }
 
+/// The most of an error message that is kept, in bytes. The worker scrubs messages
+/// with the lock the exit path needs held, so the work per message must stay small
+/// whatever the host's error says; and a first kilobyte tells what went wrong.
+pub(crate) const MAX_MESSAGE: usize = 1024;
+
+/// `message` cut to [`MAX_MESSAGE`] bytes on a character boundary, its memory given
+/// back.
+pub(crate) fn truncate_message(mut message: String) -> String {
+    if message.len() > MAX_MESSAGE {
+        let mut end = MAX_MESSAGE;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        message.truncate(end);
+        message.shrink_to_fit();
+    }
+    message
+}
+
 pin_project_lite::pin_project! {
     /// Runs a command's future with the command set as the current command of whichever
     /// thread polls it, so steps awaited inside it know their command.
@@ -428,17 +448,36 @@ impl<F: Future> Future for Instrumented<F> {
         match *this.context {
             None => this.inner.poll(cx),
             Some(context) => {
-                let previous = invocation::set_current(Some(context));
-                let result = this.inner.poll(cx);
-                invocation::set_current(previous);
-                result
+                let _restore = Restore(invocation::set_current(Some(context)));
+                this.inner.poll(cx)
             }
         }
     }
 }
 
+/// Puts the thread's previous current command back when dropped, so a poll that panics
+/// (and is caught further up) leaves the thread as it found it.
+struct Restore(Option<CommandContext>);
+
+impl Drop for Restore {
+    #[inline]
+    fn drop(&mut self) {
+        invocation::set_current(self.0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn messages_are_cut_on_a_character_boundary() {
+        let short = "short".to_owned();
+        assert_eq!(super::truncate_message(short.clone()), short);
+        let long = "é".repeat(super::MAX_MESSAGE);
+        let cut = super::truncate_message(long);
+        assert!(cut.len() <= super::MAX_MESSAGE && cut.len() >= super::MAX_MESSAGE - 1);
+        assert!(cut.chars().all(|character| character == 'é'));
+    }
+
     use crate::hash::HashArg;
 
     const KEY: [u8; 32] = [42; 32];

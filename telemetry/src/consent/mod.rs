@@ -54,6 +54,14 @@ pub(crate) fn decide(config: &Config) -> Result<Decision, Status> {
         status.problem = Some("no home or config directory".to_owned());
         return Err(status);
     };
+    // A directory another user owns or may write to could hold a planted id, key or
+    // link: it is not used.
+    if let Err(problem) = crate::fs::check_private_dir(dir) {
+        let mut status = Status::off(Source::NoStateDir);
+        status.state_dir = state_dir.clone();
+        status.problem = Some(problem);
+        return Err(status);
+    }
     match state::load(dir) {
         Loaded::Unreadable(reason) => {
             let mut status = Status::off(Source::UnreadableState);

@@ -1,7 +1,7 @@
 //! The user's saved choice: `enable` and `disable` write it into the state file.
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::state::{self, Change, Loaded, State};
@@ -54,7 +54,30 @@ pub(crate) fn disable(config: &Config) -> io::Result<Status> {
             other?;
         }
     }
+    forget_undelivered(&dir, state::cache_dir(config).as_deref());
     Ok(super::status(config))
+}
+
+/// An opt-out also deletes what would have been sent: every receiver's spool, and the
+/// delivery records (their counts of lost events included). Best effort: what cannot be
+/// deleted is never sent anyway, since nothing is sent once the opt-out is saved.
+fn forget_undelivered(state_dir: &Path, cache_dir: Option<&Path>) {
+    if let Some(cache_dir) = cache_dir {
+        // Never follows a link: a planted one is removed, not what it points to.
+        let _ = std::fs::remove_dir_all(cache_dir.join(crate::delivery::SPOOL_DIR));
+    }
+    for dir in std::iter::once(state_dir).chain(cache_dir) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with("delivery") && name.ends_with(".json") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
 }
 
 fn state_dir(config: &Config) -> io::Result<PathBuf> {
@@ -102,6 +125,23 @@ mod tests {
             Loaded::Valid(state) => assert_eq!(state.enabled, Some(false)),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn disable_deletes_the_spool_and_the_delivery_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config(dir.path());
+        let cache = state::cache_dir(&config).unwrap();
+        let spool = cache.join("spool").join("0123456789abcdef");
+        std::fs::create_dir_all(&spool).unwrap();
+        std::fs::write(spool.join("0000000000001-1-1-1-1.jsonl"), b"{}\n").unwrap();
+        std::fs::write(dir.path().join("delivery-0123456789abcdef.json"), b"{}").unwrap();
+        std::fs::write(cache.join("delivery.json"), b"{}").unwrap();
+        disable(&config).unwrap();
+        assert!(!cache.join("spool").exists());
+        assert!(!dir.path().join("delivery-0123456789abcdef.json").exists());
+        assert!(!cache.join("delivery.json").exists());
+        assert!(dir.path().join(state::STATE_FILE).exists());
     }
 
     #[test]

@@ -150,7 +150,7 @@ fn hex(bytes: &[u8]) -> String {
 /// Reads the state file in `dir`. Never writes.
 pub(crate) fn load(dir: &Path) -> Loaded {
     let path = dir.join(STATE_FILE);
-    let bytes = match std::fs::read(&path) {
+    let bytes = match fs::read_capped(&path, fs::MAX_READ) {
         Ok(bytes) => bytes,
         // A parent that is not a directory: no state file can exist there (creating it
         // will fail next, and report that).

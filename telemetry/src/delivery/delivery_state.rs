@@ -1,5 +1,8 @@
-//! What every process of the app remembers about delivery: `delivery.json`, a small file
-//! beside the state file (or in the cache directory when no state directory is known).
+//! What every process of the app remembers about delivery to one receiver:
+//! `delivery-<key>.json`, a small file beside the state file (or in the cache directory
+//! when no state directory is known), where `<key>` names the receiver (see
+//! [`super::endpoint_key`]). A failure, a back-off or a `410 Gone` of one endpoint
+//! says nothing about another.
 //!
 //! ```json
 //! {"version": 1, "failures": 2, "retry_at": "2026-11-22T01:02:05.456Z",
@@ -22,7 +25,7 @@
 //!   ([`last_delivery`]). Written only when the outcome changes, so a healthy run adds
 //!   no write per batch (the time is that of the first attempt with this outcome).
 //!
-//! Updates are read-modify-write under an advisory lock on `.delivery.lock`, taken with a
+//! Updates are read-modify-write under an advisory lock on `.delivery-<key>.lock`, taken with a
 //! bounded wait, and replace the file atomically (a temporary file, then a rename), so a
 //! reader never sees half a file. Unknown fields are kept. A missing or unreadable file
 //! reads as "nothing remembered".
@@ -35,13 +38,14 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use super::backoff;
-use crate::fs;
+use crate::{fs, time};
 
-/// The file name.
-pub(crate) const FILE: &str = "delivery.json";
-const LOCK: &str = ".delivery.lock";
 /// How long a `410 Gone` stops this installation from sending: 90 days.
 pub(crate) const GONE_FOR: Duration = Duration::from_secs(90 * 24 * 60 * 60);
+/// How far beyond the longest wait this library ever writes a stored time may lie and
+/// still be believed. Further out, the file was written by a clock set wrong (or by
+/// someone else) and is ignored, so one bad write cannot silence delivery for years.
+const CLOCK_MARGIN: Duration = Duration::from_secs(60 * 60);
 /// The longest an update waits for the lock before writing anyway (the file is still
 /// replaced atomically; at worst a concurrent update is lost).
 const LOCK_WAIT: Duration = Duration::from_millis(50);
@@ -96,16 +100,23 @@ pub(crate) enum Gate {
 #[derive(Debug)]
 pub(crate) struct DeliveryState {
     dir: Option<PathBuf>,
+    /// `delivery-<key>.json`.
+    file: String,
+    /// `.delivery-<key>.lock`.
+    lock: String,
     app_version: String,
     /// Used when there is no directory, and to skip writes that would change nothing.
     memory: Mutex<Remembered>,
 }
 
 impl DeliveryState {
-    /// The record in `dir`, for `app_version` (which a `410 Gone` is remembered for).
-    pub(crate) fn new(dir: Option<PathBuf>, app_version: &str) -> DeliveryState {
+    /// The record of the receiver named `key` in `dir`, for `app_version` (which a
+    /// `410 Gone` is remembered for).
+    pub(crate) fn new(dir: Option<PathBuf>, app_version: &str, key: &str) -> DeliveryState {
         DeliveryState {
             dir,
+            file: format!("delivery-{key}.json"),
+            lock: format!(".delivery-{key}.lock"),
             app_version: app_version.to_owned(),
             memory: Mutex::new(Remembered {
                 version: 1,
@@ -118,13 +129,17 @@ impl DeliveryState {
     pub(crate) fn gate(&self) -> Gate {
         let record = self.load();
         let now = SystemTime::now();
+        let believable = |at: SystemTime, longest: Duration| {
+            at <= time::system_after(now, longest.saturating_add(CLOCK_MARGIN))
+        };
         if let (Some(until), Some(version)) = (parse(&record.gone_until), &record.gone_version) {
-            if *version == self.app_version && now < until {
+            if *version == self.app_version && now < until && believable(until, GONE_FOR) {
                 return Gate::Gone;
             }
         }
+        let longest_pause = backoff::MAX.max(backoff::MAX_RETRY_AFTER);
         match parse(&record.retry_at) {
-            Some(at) if now < at => Gate::Closed(at),
+            Some(at) if now < at && believable(at, longest_pause) => Gate::Closed(at),
             _ => Gate::Open,
         }
     }
@@ -135,7 +150,7 @@ impl DeliveryState {
         self.update(wait, |record| {
             record.failures = record.failures.saturating_add(1);
             let pause = backoff::pause(record.failures, retry_after);
-            record.retry_at = Some(format(SystemTime::now() + pause));
+            record.retry_at = Some(format(time::system_after(SystemTime::now(), pause)));
             true
         });
     }
@@ -158,7 +173,7 @@ impl DeliveryState {
     pub(crate) fn gone(&self) {
         let version = self.app_version.clone();
         self.update(LOCK_WAIT, |record| {
-            record.gone_until = Some(format(SystemTime::now() + GONE_FOR));
+            record.gone_until = Some(format(time::system_after(SystemTime::now(), GONE_FOR)));
             record.gone_version = Some(version);
             true
         });
@@ -209,7 +224,7 @@ impl DeliveryState {
     pub(crate) fn load(&self) -> Remembered {
         match &self.dir {
             None => self.memory().clone(),
-            Some(dir) => read(&dir.join(FILE)).unwrap_or_default(),
+            Some(dir) => read(&dir.join(&self.file)).unwrap_or_default(),
         }
     }
 
@@ -225,20 +240,30 @@ impl DeliveryState {
             change(&mut self.memory());
             return;
         };
-        if let Err(error) = update_file(dir, wait, change) {
+        if let Err(error) = update_file(dir, &self.file, &self.lock, wait, change) {
             crate::diag::debug(format_args!(
                 "cannot update {}: {error}",
-                dir.join(FILE).display()
+                dir.join(&self.file).display()
             ));
         }
     }
 }
 
-/// The last delivery outcome remembered in `dir` (the state directory), as `status`
-/// shows it: `rejected: HTTP 400 (since 2026-11-22T01:02:03.456Z, a batch of 3
-/// events)`. Reads only.
+/// The most recent delivery outcome remembered in `dir` (the state directory), over
+/// every endpoint's record, as `status` shows it: `rejected: HTTP 400 (since
+/// 2026-11-22T01:02:03.456Z, a batch of 3 events)`. Reads only.
 pub(crate) fn last_delivery(dir: &Path) -> Option<String> {
-    let record = read(&dir.join(FILE))?;
+    let record = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter(|entry| {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("delivery") && name.ends_with(".json")
+        })
+        .filter_map(|entry| read(&entry.path()))
+        .filter(|record| record.last_outcome.is_some())
+        .max_by_key(|record| parse(&record.last_outcome_at))?;
     let outcome = record.last_outcome?;
     let mut text = outcome;
     match (record.last_outcome_at, record.last_batch_events) {
@@ -253,14 +278,16 @@ pub(crate) fn last_delivery(dir: &Path) -> Option<String> {
 
 fn update_file(
     dir: &Path,
+    file: &str,
+    lock: &str,
     wait: Duration,
     change: impl FnOnce(&mut Remembered) -> bool,
 ) -> io::Result<()> {
     fs::create_private_dir(dir)?;
     // Busy past the wait, or no locks on this file system: write anyway. The file is
     // still replaced whole; at worst a concurrent update is lost.
-    let _lock = fs::LockFile::acquire(dir, LOCK, wait)?.ok();
-    let path = dir.join(FILE);
+    let _lock = fs::LockFile::acquire(dir, lock, wait)?.ok();
+    let path = dir.join(file);
     let mut remembered = read(&path).unwrap_or_default();
     remembered.version = remembered.version.max(1);
     if !change(&mut remembered) {
@@ -268,11 +295,11 @@ fn update_file(
     }
     let mut bytes = serde_json::to_vec_pretty(&remembered).map_err(io::Error::other)?;
     bytes.push(b'\n');
-    fs::write_atomic(dir, FILE, &bytes)
+    fs::write_atomic(dir, file, &bytes)
 }
 
 fn read(path: &Path) -> Option<Remembered> {
-    let bytes = std::fs::read(path).ok()?;
+    let bytes = fs::read_capped(path, fs::MAX_READ).ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 
@@ -280,18 +307,21 @@ fn parse(time: &Option<String>) -> Option<SystemTime> {
     humantime::parse_rfc3339_weak(time.as_deref()?).ok()
 }
 
-fn format(time: SystemTime) -> String {
-    humantime::format_rfc3339_millis(time).to_string()
+fn format(at: SystemTime) -> String {
+    humantime::format_rfc3339_millis(time::writable(at)).to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const KEY: &str = "test";
+    const FILE: &str = "delivery-test.json";
+
     fn delivery_states() -> (tempfile::TempDir, DeliveryState, DeliveryState) {
         let dir = tempfile::tempdir().unwrap();
-        let one = DeliveryState::new(Some(dir.path().to_path_buf()), "1.0");
-        let other = DeliveryState::new(Some(dir.path().to_path_buf()), "1.0");
+        let one = DeliveryState::new(Some(dir.path().to_path_buf()), "1.0", KEY);
+        let other = DeliveryState::new(Some(dir.path().to_path_buf()), "1.0", KEY);
         (dir, one, other)
     }
 
@@ -325,7 +355,7 @@ mod tests {
         let (dir, one, _) = delivery_states();
         one.gone();
         assert_eq!(one.gate(), Gate::Gone);
-        let newer = DeliveryState::new(Some(dir.path().to_path_buf()), "2.0");
+        let newer = DeliveryState::new(Some(dir.path().to_path_buf()), "2.0", KEY);
         assert_eq!(newer.gate(), Gate::Open);
         let record = one.load();
         let until = parse(&record.gone_until).unwrap();
@@ -377,8 +407,54 @@ mod tests {
     }
 
     #[test]
+    fn times_implausibly_far_ahead_are_ignored() {
+        let (dir, one, _) = delivery_states();
+        let write = |retry_at: SystemTime, gone_until: SystemTime| {
+            let record = Remembered {
+                version: 1,
+                failures: 3,
+                retry_at: Some(format(retry_at)),
+                gone_until: Some(format(gone_until)),
+                gone_version: Some("1.0".into()),
+                ..Remembered::default()
+            };
+            std::fs::write(dir.path().join(FILE), serde_json::to_vec(&record).unwrap()).unwrap();
+        };
+        let now = SystemTime::now();
+        let past = now - Duration::from_secs(1);
+        let day = Duration::from_secs(24 * 60 * 60);
+        // Within what this library writes: believed.
+        write(now + backoff::MAX_RETRY_AFTER, past);
+        assert!(matches!(one.gate(), Gate::Closed(_)));
+        write(past, now + GONE_FOR);
+        assert_eq!(one.gate(), Gate::Gone);
+        // A clock set years ahead when they were written: ignored.
+        write(now + 2 * day, past);
+        assert_eq!(one.gate(), Gate::Open);
+        write(past, now + GONE_FOR + 2 * day);
+        assert_eq!(one.gate(), Gate::Open);
+        write(now + 3650 * day, now + 3650 * day);
+        assert_eq!(one.gate(), Gate::Open);
+    }
+
+    #[test]
+    fn each_receiver_has_its_own_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |key: &str| DeliveryState::new(Some(dir.path().to_path_buf()), "1.0", key);
+        let (one, other) = (at("aaaa"), at("bbbb"));
+        one.failed(None, LOCK_WAIT);
+        assert!(matches!(one.gate(), Gate::Closed(_)));
+        assert_eq!(other.gate(), Gate::Open);
+        other.gone();
+        assert_eq!(other.gate(), Gate::Gone);
+        assert!(matches!(one.gate(), Gate::Closed(_)));
+        assert!(dir.path().join("delivery-aaaa.json").exists());
+        assert!(dir.path().join("delivery-bbbb.json").exists());
+    }
+
+    #[test]
     fn without_a_directory_it_remembers_in_memory() {
-        let delivery_state = DeliveryState::new(None, "1.0");
+        let delivery_state = DeliveryState::new(None, "1.0", KEY);
         delivery_state.failed(None, LOCK_WAIT);
         assert!(matches!(delivery_state.gate(), Gate::Closed(_)));
         delivery_state.succeeded();

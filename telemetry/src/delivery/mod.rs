@@ -6,7 +6,13 @@
 //! counted). After a failure the [delivery state](delivery_state) keeps every process
 //! of the app off the network for a back-off window; their events go straight to the
 //! spool.
-//! A `410 Gone` stops this installation from sending for a long period.
+//! A `410 Gone` stops this installation from sending for a long period. The spool and
+//! the record are kept per receiver ([`endpoint_key`]), so nothing recorded for one
+//! endpoint reaches another, and one endpoint's failures hold no other back.
+//!
+//! Every request fits a receiver's body limit: no event over [`MAX_EVENT_BYTES`], no
+//! batch (or spool segment) over [`MAX_BATCH_BYTES`], and a batch a receiver still finds
+//! too large (`413`) goes again in halves.
 //!
 //! Other sinks (debug, file, the host's own) get a small in-memory retry with back-off;
 //! what they still hold at exit is lost.
@@ -20,12 +26,12 @@ mod delivery_state;
 mod spool;
 
 pub(crate) use delivery_state::{last_delivery, DeliveryState};
-pub(crate) use spool::Spool;
+pub(crate) use spool::{Spool, DIR as SPOOL_DIR};
 
 use delivery_state::Gate;
 
 use crate::event::{Batch, Event};
-use crate::sink::{Action, Sink};
+use crate::sink::{Action, Sink, SinkError};
 
 /// Events kept in memory for a retry by a non-durable sink; older ones are dropped (and
 /// counted) beyond it.
@@ -34,10 +40,116 @@ const MAX_RETAINED: usize = 1_000;
 pub(crate) const RECORD_WAIT: Duration = Duration::from_millis(50);
 /// How often a long-running process looks for segments other processes spooled.
 const SPOOL_SCAN: Duration = Duration::from_secs(60);
+/// The most JSON one request carries, its events' share: Segment refuses bodies over
+/// 500 KB, and this leaves room for the envelope.
+pub(crate) const MAX_BATCH_BYTES: usize = 450 * 1024;
+/// The most JSON one event may take: Segment refuses events over 32 KB. A larger one
+/// (a custom event with a big property) is dropped and counted.
+pub(crate) const MAX_EVENT_BYTES: usize = 32 * 1024;
+/// The key of every sink that is not the HTTP sink: one spool and one delivery record.
+pub(crate) const SINK_KEY: &str = "sink";
+
+/// The name of a receiver in file names: the first 16 hex digits of the BLAKE3 hash of
+/// its URL. The spool and the delivery record are kept per receiver, so events recorded
+/// for one endpoint never go to another, and one endpoint's failures never hold
+/// another back.
+pub(crate) fn endpoint_key(url: &str) -> String {
+    let hash = blake3::hash(url.trim().as_bytes());
+    hash.to_hex()[..16].to_owned()
+}
+
+/// The size of `event` as JSON, without building the text.
+pub(crate) fn json_len(event: &Event) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, event) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
+}
+
+/// Removes the events too large for any receiver; returns how many.
+pub(crate) fn drop_oversized(events: &mut Vec<Event>) -> u64 {
+    let before = events.len();
+    events.retain(|event| json_len(event) <= MAX_EVENT_BYTES);
+    let dropped = (before - events.len()) as u64;
+    if dropped > 0 {
+        crate::diag::debug(format_args!(
+            "{dropped} events are larger than {MAX_EVENT_BYTES} bytes of JSON and are dropped"
+        ));
+    }
+    dropped
+}
+
+/// `events` in runs of at most `max_events` events and [`MAX_BATCH_BYTES`] bytes of
+/// JSON (a run holds at least one event, whatever its size).
+pub(crate) fn chunks(events: &[Event], max_events: usize) -> Vec<&[Event]> {
+    let mut runs = Vec::new();
+    let mut rest = events;
+    while !rest.is_empty() {
+        let take = batch_len(rest, max_events);
+        let (run, after) = rest.split_at(take);
+        runs.push(run);
+        rest = after;
+    }
+    runs
+}
+
+/// How many of the first `events` make one batch (at least one).
+pub(crate) fn batch_len(events: &[Event], max_events: usize) -> usize {
+    let mut bytes = 0usize;
+    let mut take = 0;
+    for event in events.iter().take(max_events.max(1)) {
+        // The comma between two events.
+        bytes = bytes.saturating_add(json_len(event) + 1);
+        if take > 0 && bytes > MAX_BATCH_BYTES {
+            break;
+        }
+        take += 1;
+    }
+    take.max(1).min(events.len())
+}
+
+/// Sends `batch`; one the receiver finds too large goes again in halves, and an event
+/// still too large on its own is dropped and added to `dropped`. What one half made of
+/// an error is the answer for the whole batch (the other half is not tried), so a
+/// retry may send a delivered half again, which `messageId` lets receivers notice.
+fn send_halving(sink: &mut dyn Sink, batch: &Batch, dropped: &mut u64) -> Result<(), SinkError> {
+    match sink.send(batch) {
+        Err(error) if error.action() == Action::Split => {
+            if batch.batch.len() <= 1 {
+                crate::diag::debug(format_args!(
+                    "the receiver finds one event too large ({error}); it is dropped"
+                ));
+                *dropped += batch.batch.len() as u64;
+                return Ok(());
+            }
+            let (first, second) = batch.batch.split_at(batch.batch.len() / 2);
+            for half in [first, second] {
+                let half = Batch {
+                    batch: half.to_vec(),
+                    sent_at: batch.sent_at.clone(),
+                };
+                send_halving(sink, &half, dropped)?;
+            }
+            Ok(())
+        }
+        other => other,
+    }
+}
 
 /// RFC 3339 in UTC with milliseconds, as Segment expects (`timestamp`, `sentAt`).
 pub(crate) fn timestamp(at: SystemTime) -> String {
-    humantime::format_rfc3339_millis(at).to_string()
+    humantime::format_rfc3339_millis(crate::time::writable(at)).to_string()
 }
 
 /// Where a due batch goes.
@@ -76,6 +188,8 @@ pub(crate) struct ExitHandles {
 pub(crate) struct Delivery {
     sink: Box<dyn Sink>,
     durable: bool,
+    /// The receiver's name in the spool and the delivery record: see [`endpoint_key`].
+    key: String,
     cache_dir: Option<PathBuf>,
     state_dir: Option<PathBuf>,
     /// Set by [`prepare`](Delivery::prepare) for a durable sink with a cache directory.
@@ -97,16 +211,18 @@ pub(crate) struct Delivery {
 }
 
 impl Delivery {
-    /// Delivery through `sink`, spooling under `cache_dir` if the sink is durable.
-    pub(crate) fn new(sink: Box<dyn Sink>, cache_dir: Option<PathBuf>) -> Self {
+    /// Delivery through `sink`, spooling under `cache_dir` if the sink is durable, with
+    /// the spool and the delivery record of the receiver named `key`.
+    pub(crate) fn new(sink: Box<dyn Sink>, cache_dir: Option<PathBuf>, key: String) -> Self {
         let durable = sink.durable();
         Delivery {
             sink,
             durable,
+            delivery_state: Arc::new(DeliveryState::new(None, "", &key)),
+            key,
             cache_dir,
             state_dir: None,
             spool: None,
-            delivery_state: Arc::new(DeliveryState::new(None, "")),
             spool_has_segments: false,
             next_spool_scan: Instant::now(),
             round_trip: None,
@@ -126,15 +242,25 @@ impl Delivery {
         self
     }
 
-    /// Opens the spool and the delivery record, once the app version is known.
+    /// Opens the spool and the delivery record, once the app version is known. A cache
+    /// directory someone else could write to is not used: nothing is spooled there.
     pub(crate) fn prepare(&mut self, app_version: &str) {
-        let record_dir = self.state_dir.clone().or_else(|| self.cache_dir.clone());
-        self.delivery_state = Arc::new(DeliveryState::new(record_dir, app_version));
+        let cache_dir = self.cache_dir.clone().filter(|dir| {
+            let spool = dir.join(spool::DIR);
+            let checked = [dir.clone(), spool.clone(), spool.join(&self.key)]
+                .iter()
+                .try_for_each(|dir| crate::fs::check_private_dir(dir));
+            if let Err(problem) = &checked {
+                crate::diag::debug(format_args!("the spool is not used: {problem}"));
+            }
+            checked.is_ok()
+        });
+        let record_dir = self.state_dir.clone().or_else(|| cache_dir.clone());
+        self.delivery_state = Arc::new(DeliveryState::new(record_dir, app_version, &self.key));
         if self.durable {
-            self.spool = self
-                .cache_dir
+            self.spool = cache_dir
                 .as_deref()
-                .map(|dir| Arc::new(Spool::new(dir)));
+                .map(|dir| Arc::new(Spool::new(dir, &self.key)));
         }
     }
 
@@ -153,7 +279,7 @@ impl Delivery {
             self.record_lost(dropped);
             self.spool_has_segments = spool.has_segments();
         }
-        self.next_spool_scan = Instant::now() + SPOOL_SCAN;
+        self.next_spool_scan = crate::time::instant_after(Instant::now(), SPOOL_SCAN);
     }
 
     /// Something else (the exit path of a flush) wrote to the spool.
@@ -199,14 +325,16 @@ impl Delivery {
     /// One network attempt (no lock held by the caller). Updates the delivery record.
     pub(crate) fn send(&mut self, batch: &Batch) -> Sent {
         let started = Instant::now();
-        let result = self.sink.send(batch);
+        let mut too_large = 0;
+        let result = send_halving(&mut *self.sink, batch, &mut too_large);
+        self.record_lost(too_large);
         let events = batch.batch.len();
         // For `status`: written only when the outcome changes.
         let outcome = match &result {
             Ok(()) => "accepted".to_owned(),
             Err(error) => match error.action() {
                 Action::Retry(_) => format!("failed: {error}"),
-                Action::Drop => format!("rejected: {error}"),
+                Action::Drop | Action::Split => format!("rejected: {error}"),
                 Action::Stop => format!("gone: {error}"),
             },
         };
@@ -227,7 +355,7 @@ impl Delivery {
                     ));
                     Sent::Retry
                 }
-                Action::Drop => {
+                Action::Drop | Action::Split => {
                     crate::diag::debug(format_args!(
                         "the receiver rejected {events} events ({error}); they are dropped"
                     ));
@@ -247,7 +375,7 @@ impl Delivery {
         match self.delivery_state.gate() {
             Gate::Closed(at) => format!(
                 "no attempt before {} (kept in the spool)",
-                humantime::format_rfc3339_millis(at)
+                humantime::format_rfc3339_millis(crate::time::writable(at))
             ),
             _ => "kept in the spool".to_owned(),
         }
@@ -307,8 +435,9 @@ impl Delivery {
             self.spool_has_segments = false;
             return false;
         };
-        self.record_lost(claim.unreadable);
-        let events = std::mem::take(&mut claim.events);
+        let mut events = std::mem::take(&mut claim.events);
+        let oversized = drop_oversized(&mut events);
+        self.record_lost(claim.unreadable + oversized);
         if events.is_empty() {
             claim.commit();
             return true;
@@ -368,12 +497,15 @@ impl Delivery {
             return;
         }
         while !self.retained.is_empty() {
-            let take = self.retained.len().min(batch_size.max(1));
+            let take = batch_len(&self.retained, batch_size);
             let batch = Batch {
                 batch: self.retained.drain(..take).collect(),
                 sent_at: timestamp(SystemTime::now()),
             };
-            match self.sink.send(&batch) {
+            let mut too_large = 0;
+            let result = send_halving(&mut *self.sink, &batch, &mut too_large);
+            self.lost += too_large;
+            match result {
                 Ok(()) => {
                     self.retry_at = None;
                     self.failures = 0;
@@ -384,14 +516,14 @@ impl Delivery {
                         Action::Retry(after) => {
                             self.failures = self.failures.saturating_add(1);
                             let pause = backoff::pause(self.failures, after);
-                            self.retry_at = Some(Instant::now() + pause);
+                            self.retry_at = Some(crate::time::instant_after(Instant::now(), pause));
                             let mut kept = batch.batch;
                             kept.append(&mut self.retained);
                             self.retained = kept;
                             self.trim_retained();
                             return;
                         }
-                        Action::Drop => self.lost += batch.batch.len() as u64,
+                        Action::Drop | Action::Split => self.lost += batch.batch.len() as u64,
                         Action::Stop => {
                             self.lost += (batch.batch.len() + self.retained.len()) as u64;
                             self.retained.clear();
@@ -411,4 +543,115 @@ impl Delivery {
             self.lost += excess as u64;
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Refuses batches of more than `limit` events as too large; keeps the others.
+    struct Limited {
+        limit: usize,
+        kept: Vec<String>,
+    }
+
+    impl Sink for Limited {
+        fn send(&mut self, batch: &Batch) -> Result<(), SinkError> {
+            if batch.batch.len() > self.limit {
+                return Err(SinkError::too_large("HTTP 413"));
+            }
+            self.kept
+                .extend(batch.batch.iter().map(|event| event.message_id.clone()));
+            Ok(())
+        }
+    }
+
+    fn events(count: usize) -> Vec<Event> {
+        let event: Event = serde_json::from_value(serde_json::json!({
+            "type": "track", "event": "custom", "messageId": "m", "anonymousId": "a",
+            "timestamp": "2026-11-22T01:02:03.456Z",
+            "context": {"library": {"name": "a", "version": "1"},
+                        "telemetry": {"name": "t", "version": "1"},
+                        "os": {"name": "linux", "version": "6"}, "arch": "x86_64", "cpu": 1,
+                        "ci_run": false, "exec_info": [], "session_id": "s"},
+            "properties": {}
+        }))
+        .unwrap();
+        (0..count)
+            .map(|index| Event {
+                message_id: format!("m{index}"),
+                ..event.clone()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_batch_too_large_is_sent_in_halves() {
+        let mut sink = Limited {
+            limit: 3,
+            kept: Vec::new(),
+        };
+        let batch = Batch {
+            batch: events(10),
+            sent_at: String::new(),
+        };
+        let mut dropped = 0;
+        assert_eq!(send_halving(&mut sink, &batch, &mut dropped), Ok(()));
+        assert_eq!(dropped, 0);
+        let expected: Vec<String> = (0..10).map(|index| format!("m{index}")).collect();
+        assert_eq!(sink.kept, expected);
+
+        let mut refuses_all = Limited {
+            limit: 0,
+            kept: Vec::new(),
+        };
+        assert_eq!(send_halving(&mut refuses_all, &batch, &mut dropped), Ok(()));
+        assert_eq!(
+            dropped, 10,
+            "each event alone still too large: dropped, counted"
+        );
+    }
+
+    #[test]
+    fn batches_are_bounded_in_bytes_and_events() {
+        let mut big = events(60);
+        for event in &mut big {
+            event
+                .properties
+                .insert("blob".into(), "x".repeat(10 * 1024).into());
+        }
+        let runs = chunks(&big, 100);
+        assert!(runs.len() >= 2);
+        assert_eq!(runs.iter().map(|run| run.len()).sum::<usize>(), 60);
+        for run in &runs {
+            let bytes: usize = run.iter().map(|event| json_len(event) + 1).sum();
+            assert!(bytes <= MAX_BATCH_BYTES, "{bytes}");
+        }
+        assert_eq!(chunks(&events(7), 3).len(), 3);
+        let mut huge = events(2);
+        huge[0]
+            .properties
+            .insert("blob".into(), "x".repeat(MAX_EVENT_BYTES).into());
+        assert_eq!(drop_oversized(&mut huge), 1);
+        assert_eq!(huge[0].message_id, "m1");
+    }
+
+    #[test]
+    fn endpoint_keys_are_pinned() {
+        assert_eq!(
+            endpoint_key("https://collector.example.com/v1/batch"),
+            endpoint_key(" https://collector.example.com/v1/batch ")
+        );
+        assert_ne!(
+            endpoint_key("http://127.0.0.1:8080/v1/batch"),
+            endpoint_key("http://127.0.0.1:8081/v1/batch")
+        );
+        assert_eq!(
+            endpoint_key("https://collector.example.com/v1/batch"),
+            PINNED
+        );
+    }
+
+    /// BLAKE3 of the URL, its first 16 hex digits.
+    const PINNED: &str = "188f2abe0cf229b0";
 }

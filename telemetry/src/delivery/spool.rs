@@ -1,7 +1,9 @@
 //! The spool: events not yet delivered, kept on disk until a later attempt gets a 2xx.
 //!
-//! A directory `spool/` under the cache directory holds one file per batch, a
-//! *segment*: the events as JSON lines, named
+//! A directory `spool/<key>/` under the cache directory holds one file per batch, a
+//! *segment*, where `<key>` names the receiver (see [`super::endpoint_key`]): events
+//! recorded for one endpoint are only ever sent to that endpoint. A segment holds its
+//! events as JSON lines, and is named
 //! `<created ms, 13 digits>-<sequence>-<pid>-<random>-<event count>.jsonl` so that
 //! names sort oldest first and tell their size in events without being read.
 //!
@@ -21,8 +23,8 @@
 //! - **Bounded.** [`MAX_BYTES`] in all and [`MAX_AGE`] per segment: beyond them the
 //!   oldest segments are dropped first, and the events in them counted as lost.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read as _};
+use std::fs::{self, File};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -38,6 +40,8 @@ const STALE_TEMPORARY: Duration = Duration::from_secs(60 * 60);
 /// Segments sent in one request are kept under this many bytes (Segment accepts 500 KB).
 const MAX_CLAIM_BYTES: u64 = 400 * 1024;
 const SUFFIX: &str = ".jsonl";
+/// The folder of every receiver's spool, under the cache directory.
+pub(crate) const DIR: &str = "spool";
 
 /// A spool directory and its bounds.
 #[derive(Debug)]
@@ -65,10 +69,11 @@ pub(crate) struct Claim {
 }
 
 impl Spool {
-    /// The spool in `<cache_dir>/spool`, with the default bounds.
-    pub(crate) fn new(cache_dir: &Path) -> Spool {
+    /// The spool of the receiver named `key` in `<cache_dir>/spool/<key>`, with the
+    /// default bounds.
+    pub(crate) fn new(cache_dir: &Path, key: &str) -> Spool {
         Spool {
-            dir: cache_dir.join("spool"),
+            dir: cache_dir.join(DIR).join(key),
             max_bytes: MAX_BYTES,
             max_age: MAX_AGE,
         }
@@ -79,7 +84,7 @@ impl Spool {
         Spool {
             max_bytes,
             max_age,
-            ..Spool::new(cache_dir)
+            ..Spool::new(cache_dir, "test")
         }
     }
 
@@ -102,14 +107,14 @@ impl Spool {
         }
         private_fs::create_private_dir(&self.dir).map_err(|error| (error, events.len() as u64))?;
         let mut written = Vec::new();
-        for (index, chunk) in events.chunks(per_segment.max(1)).enumerate() {
+        let mut done = 0;
+        // Bounded in bytes too, so that one segment always fits in one request.
+        for chunk in super::chunks(events, per_segment) {
             match self.write_segment(chunk) {
                 Ok(path) => written.push(path),
-                Err(error) => {
-                    let unwritten = events.len() - index * per_segment.max(1);
-                    return Err((error, unwritten as u64));
-                }
+                Err(error) => return Err((error, (events.len() - done) as u64)),
             }
+            done += chunk.len();
         }
         let dropped = self.trim();
         Ok((written, dropped))
@@ -206,7 +211,7 @@ impl Spool {
             {
                 break;
             }
-            let Ok(mut file) = open(&segment.path) else {
+            let Ok(file) = open(&segment.path) else {
                 continue;
             };
             if !matches!(lock(&file), Locked::Yes) {
@@ -220,10 +225,13 @@ impl Spool {
             if !claim.files.is_empty() && bytes + size > MAX_CLAIM_BYTES {
                 break;
             }
-            let mut body = Vec::new();
-            if file.read_to_end(&mut body).is_err() {
-                continue;
-            }
+            let body = match file
+                .try_clone()
+                .and_then(|file| private_fs::read_open_capped(file, private_fs::MAX_READ))
+            {
+                Ok(body) => body,
+                Err(_) => continue,
+            };
             bytes += size;
             for line in body.split(|byte| *byte == b'\n') {
                 if line.iter().all(u8::is_ascii_whitespace) {
@@ -267,6 +275,10 @@ impl Spool {
         let mut segments: Vec<(String, Segment)> = entries
             .flatten()
             .filter_map(|entry| {
+                // Not through a link, not a device or a pipe: only files written here.
+                if !entry.file_type().ok()?.is_file() {
+                    return None;
+                }
                 let name = entry.file_name().into_string().ok()?;
                 let segment = parse_name(&name, entry.path())?;
                 Some((name, segment))
@@ -312,9 +324,16 @@ fn parse_name(name: &str, path: PathBuf) -> Option<Segment> {
 }
 
 /// Opens a segment to lock it: read and write, since some platforms lock exclusively
-/// only what may be written.
+/// only what may be written; never through a link, and never anything but a file.
 fn open(path: &Path) -> io::Result<File> {
-    OpenOptions::new().read(true).write(true).open(path)
+    let file = private_fs::no_follow().read(true).write(true).open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "not a regular file",
+        ));
+    }
+    Ok(file)
 }
 
 fn lock(file: &File) -> Locked {
@@ -375,7 +394,7 @@ mod tests {
     #[test]
     fn appends_claims_and_commits_oldest_first() {
         let dir = tempfile::tempdir().unwrap();
-        let spool = Spool::new(dir.path());
+        let spool = Spool::new(dir.path(), "test");
         let events: Vec<Event> = (0..5).map(event).collect();
         let (paths, dropped) = spool.append(&events, 2).unwrap();
         assert_eq!((paths.len(), dropped), (3, 0));
@@ -399,7 +418,7 @@ mod tests {
     #[test]
     fn a_released_claim_is_claimed_again() {
         let dir = tempfile::tempdir().unwrap();
-        let spool = Spool::new(dir.path());
+        let spool = Spool::new(dir.path(), "test");
         spool.append(&[event(1)], 10).unwrap();
         spool.claim(10).unwrap().release();
         let again = spool.claim(10).unwrap();
@@ -409,7 +428,7 @@ mod tests {
     #[test]
     fn a_segment_deleted_by_its_sender_is_not_read_again() {
         let dir = tempfile::tempdir().unwrap();
-        let spool = Spool::new(dir.path());
+        let spool = Spool::new(dir.path(), "test");
         let (paths, _) = spool.append(&[event(1)], 10).unwrap();
         // A second process opened the segment before the first one deleted it.
         let late = File::open(&paths[0]).unwrap();
@@ -422,7 +441,7 @@ mod tests {
     #[test]
     fn torn_and_temporary_files_never_become_events() {
         let dir = tempfile::tempdir().unwrap();
-        let spool = Spool::new(dir.path());
+        let spool = Spool::new(dir.path(), "test");
         spool.append(&[event(1)], 10).unwrap();
         // A crash mid-write leaves a temporary file; a torn segment has a partial line.
         fs::write(
@@ -466,10 +485,38 @@ mod tests {
         assert!(!spool.has_segments());
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn links_and_devices_in_the_spool_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::new(dir.path(), "test");
+        spool.append(&[event(1)], 10).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", spool.dir().join("0000000000001-1-1-1-1.jsonl"))
+            .unwrap();
+        let claim = spool.claim(100).unwrap();
+        assert_eq!(ids(&claim.events), vec!["message-1"]);
+        assert_eq!(claim.unreadable, 0);
+    }
+
+    #[test]
+    fn segments_stay_within_a_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::new(dir.path(), "test");
+        let mut big = event(0);
+        big.properties
+            .insert("blob".into(), "x".repeat(10 * 1024).into());
+        let (paths, _) = spool.append(&vec![big; 60], 100).unwrap();
+        assert!(paths.len() >= 2, "{paths:?}");
+        for path in paths {
+            let size = fs::metadata(path).unwrap().len();
+            assert!(size <= super::super::MAX_BATCH_BYTES as u64, "{size}");
+        }
+    }
+
     #[test]
     fn clear_skips_what_another_process_is_sending() {
         let dir = tempfile::tempdir().unwrap();
-        let spool = Spool::new(dir.path());
+        let spool = Spool::new(dir.path(), "test");
         spool.append(&[event(1), event(2), event(3)], 1).unwrap();
         let busy = spool.claim(1).unwrap();
         assert_eq!(spool.clear(), 2);

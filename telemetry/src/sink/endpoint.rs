@@ -22,6 +22,15 @@ pub(crate) fn validate(url: &str) -> Result<(), String> {
     }
 }
 
+/// Whether `url` names a loopback host (and is a URL at all).
+pub(crate) fn is_loopback_url(url: &str) -> bool {
+    url.trim()
+        .parse::<ureq::http::Uri>()
+        .ok()
+        .and_then(|uri| uri.host().map(is_loopback))
+        .unwrap_or(false)
+}
+
 fn is_loopback(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
@@ -43,5 +52,10 @@ mod tests {
         assert!(validate("ftp://collector.example.com").is_err());
         assert!(validate("not a url").is_err());
         assert!(validate("collector.example.com/v1").is_err());
+        assert!(super::is_loopback_url("http://127.0.0.1:8080/v1/batch"));
+        assert!(super::is_loopback_url("http://[::1]:8080/v1/batch"));
+        assert!(!super::is_loopback_url(
+            "https://collector.example.com/v1/batch"
+        ));
     }
 }

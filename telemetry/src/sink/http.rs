@@ -29,8 +29,12 @@ pub(crate) use super::post::tls_problem;
 /// - It is *durable* ([`Sink::durable`]): batches it cannot deliver are kept in the
 ///   spool and sent by a later attempt.
 ///
+/// - A loopback endpoint is always reached directly; any other goes through the proxy
+///   named by `ALL_PROXY`, `HTTPS_PROXY` or `HTTP_PROXY` (lower case too), unless
+///   `NO_PROXY` exempts it.
+///
 /// How answers are treated: `2xx` delivered; `410 Gone` stops this installation from
-/// sending for a long period; `429` and `5xx` are retried after a back-off, honouring
+/// sending for a long period; `413` sends the batch again in halves; `429` and `5xx` are retried after a back-off, honouring
 /// `Retry-After`; any other status drops the batch (counted); a network error, a timeout
 /// or an answer that is not HTTP is retried.
 ///
@@ -47,8 +51,14 @@ pub struct HttpSink {
 impl std::fmt::Debug for HttpSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpSink")
-            .field("endpoint", &self.poster.endpoint())
-            .field("write_key", &self.authorization.as_ref().map(|_| "<set>"))
+            .field(
+                "endpoint",
+                &crate::config::redact_userinfo(self.poster.endpoint()),
+            )
+            .field(
+                "write_key",
+                &self.authorization.as_ref().map(|_| "<redacted>"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -115,5 +125,29 @@ impl Sink for HttpSink {
 
     fn durable(&self) -> bool {
         self.poster.reachable()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_credential() {
+        let sink = HttpSink::new(
+            "http://user:hunter2@127.0.0.1:9/v1/batch",
+            Some("WRITE-KEY-42".into()),
+        );
+        let printed = format!("{sink:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(!printed.contains("WRITE-KEY-42"), "{printed}");
+        assert!(
+            printed.contains("http://<redacted>@127.0.0.1:9/v1/batch"),
+            "{printed}"
+        );
+        assert!(
+            printed.contains(r#"write_key: Some("<redacted>")"#),
+            "{printed}"
+        );
     }
 }

@@ -145,6 +145,9 @@ pub enum Action {
     Drop,
     /// The receiver is gone for good (`410 Gone`): stop sending from this installation.
     Stop,
+    /// The batch is too large for the receiver (`413`): send it again in halves; a
+    /// single event still too large is dropped.
+    Split,
 }
 
 impl SinkError {
@@ -184,6 +187,19 @@ impl SinkError {
     pub fn drop(message: impl Into<String>) -> Self {
         SinkError {
             action: Action::Drop,
+            message: message.into(),
+        }
+    }
+
+    /// The batch is too large for the receiver: it is sent again in halves.
+    ///
+    /// ```
+    /// let error = telemetry::SinkError::too_large("413 Payload Too Large");
+    /// assert_eq!(error.action(), telemetry::sink::Action::Split);
+    /// ```
+    pub fn too_large(message: impl Into<String>) -> Self {
+        SinkError {
+            action: Action::Split,
             message: message.into(),
         }
     }

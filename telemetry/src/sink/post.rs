@@ -6,7 +6,6 @@
 //! loopback endpoint) and hands back the status and any `Retry-After`, which each sink
 //! maps to a [`SinkError`] with its receiver's rules ([`segment_rules`], [`otlp_rules`]).
 
-use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
 use super::SinkError;
@@ -55,7 +54,7 @@ impl Poster {
             .max_idle_connections_per_host(1)
             .max_idle_age(Duration::from_secs(60))
             .user_agent(concat!("telemetry/", env!("CARGO_PKG_VERSION")));
-        if is_loopback_url(&endpoint) {
+        if super::endpoint::is_loopback_url(&endpoint) {
             // A proxy from the environment must never see (or break) loopback traffic.
             config = config.proxy(None);
         }
@@ -132,6 +131,7 @@ pub(crate) fn segment_rules(answer: &Answer) -> Result<(), SinkError> {
     match answer.status {
         200..=299 => Ok(()),
         410 => Err(SinkError::stop("HTTP 410 Gone")),
+        413 => Err(SinkError::too_large("HTTP 413 Payload Too Large")),
         429 | 500..=599 => Err(retry(answer)),
         status => Err(SinkError::drop(format!("HTTP {status}"))),
     }
@@ -169,19 +169,6 @@ pub(crate) fn tls_problem(url: &str) -> Option<String> {
              (its `tls` cargo feature is off); enable `tls`, or use an http:// loopback endpoint"
         )
     })
-}
-
-/// Whether `url`'s host is `localhost` or a loopback address.
-fn is_loopback_url(url: &str) -> bool {
-    let Ok(uri) = url.parse::<ureq::http::Uri>() else {
-        return false;
-    };
-    let Some(host) = uri.host() else {
-        return false;
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `base` with `path` appended, without doubling or losing the `/` between them.
@@ -281,11 +268,17 @@ mod tests {
 
     #[test]
     fn loopback_endpoints_bypass_proxies() {
-        assert!(is_loopback_url("http://127.0.0.1:4318/v1/traces"));
-        assert!(is_loopback_url("http://[::1]:4318"));
-        assert!(is_loopback_url("http://LOCALHOST:8000/batch/"));
-        assert!(!is_loopback_url("https://otel.example.com/v1/traces"));
-        assert!(!is_loopback_url("not a url"));
+        assert!(super::super::endpoint::is_loopback_url(
+            "http://127.0.0.1:4318/v1/traces"
+        ));
+        assert!(super::super::endpoint::is_loopback_url("http://[::1]:4318"));
+        assert!(super::super::endpoint::is_loopback_url(
+            "http://LOCALHOST:8000/batch/"
+        ));
+        assert!(!super::super::endpoint::is_loopback_url(
+            "https://otel.example.com/v1/traces"
+        ));
+        assert!(!super::super::endpoint::is_loopback_url("not a url"));
     }
 
     #[test]

@@ -57,7 +57,10 @@ impl EventBuilder {
     /// The wall-clock time of a record's end, a reading of the monotonic clock.
     fn wall_time(&self, end_ns: u64) -> SystemTime {
         if end_ns >= self.base_ns {
-            self.base_system + Duration::from_nanos(end_ns - self.base_ns)
+            crate::time::system_after(
+                self.base_system,
+                Duration::from_nanos(end_ns - self.base_ns),
+            )
         } else {
             // A call that ended before `init` (a manual `Call` finished late, say).
             let before = Duration::from_nanos(self.base_ns - end_ns);

@@ -78,7 +78,5 @@ pub(crate) fn shutdown(timeout: Duration) {
 /// `now + timeout`, saturating: a timeout too large for the clock means "no deadline
 /// this side of the far future", never a panic.
 fn deadline(timeout: Duration) -> Instant {
-    let now = Instant::now();
-    now.checked_add(timeout)
-        .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 60 * 60))
+    crate::time::instant_after(Instant::now(), timeout)
 }

@@ -11,17 +11,20 @@
 //! 2. URLs → `scheme://host` plus `/…` when there was a path, query or fragment; user
 //!    names and passwords in them → `<redacted>@`;
 //! 3. known token shapes → a typed placeholder: JSON Web Tokens (`<jwt>`), `Bearer`,
-//!    `Basic` and `Digest` credentials, AWS access key ids (`AKIA…`, `ASIA…`), GitHub
+//!    `Basic`, `Digest` and `token` credentials, AWS access key ids (`AKIA…`, `ASIA…`), GitHub
 //!    (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`), GitLab (`glpat-`), Slack
 //!    (`xoxb-`, `xoxp-`, …), Stripe, Google API, npm, PyPI and `sk-` API keys;
 //! 4. the value after any `password=`, `token:`, `api_key=`, `secret=`, `auth=`, … (also
-//!    prefixed names such as `AWS_SECRET_ACCESS_KEY=` and quoted JSON fields) → `<redacted>`;
-//! 5. e-mail addresses → `<email>`; IPv4 addresses other than loopback → `<ip>`;
+//!    prefixed names such as `AWS_SECRET_ACCESS_KEY=`, upper-case glued names such as
+//!    `PGPASSWORD=`, and quoted JSON fields), after a secret-named option (`--password v`),
+//!    and glued to `-p` (`-pSECRET`) → `<redacted>`;
+//! 5. e-mail addresses (`@` or `%40`) → `<email>`; IPv4 addresses other than loopback → `<ip>`;
 //! 6. the home directory → `~`;
 //! 7. absolute paths (Unix, `~/`, Windows drive and UNC paths) → their file name; a user's
 //!    home under `/home` or `/Users` → `~`;
 //! 8. the user name (`USER`, `USERNAME`, `LOGNAME`) and host name → `<user>`, `<host>`;
-//! 9. any remaining long secret-looking run: 32 or more hex digits, or 32 or more
+//! 9. any remaining long secret-looking run: 24 or more hex digits mixing digits and
+//!    letters, 32 or more hex digits, or 32 or more
 //!    base64/URL-safe characters mixing upper case, lower case and digits → `<secret>`.
 //!
 //! Known limits: an unquoted path containing spaces is reduced up to its first space
@@ -87,20 +90,40 @@ static TOKENS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
     .collect()
 });
 
-/// `Bearer <credential>` and friends; the credential must look like one (a digit or a
-/// symbol), so "Basic authentication failed" keeps its words.
-static AUTH_SCHEME: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"(?i)(?-u:\b)(bearer|basic|digest)[ \t]+([A-Za-z0-9._~+/=:-]{8,})"));
+/// `Bearer <credential>` and friends (GitHub's `token <credential>` included); the
+/// credential must look like one (a digit or a symbol), so "Basic authentication failed"
+/// keeps its words.
+static AUTH_SCHEME: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"(?i)(?-u:\b)(bearer|basic|digest|token)[ \t]+([A-Za-z0-9._~+/=:-]{8,})")
+});
 
-/// `name=value`, `name: value`, `"name": "value"` where the name says secret.
+/// `name=value`, `name: value`, `"name": "value"` where the name says secret. A secret
+/// word glued to a prefix counts only in upper case, the way environment variables are
+/// spelled (`PGPASSWORD`, `DBPASS`): in lower case it is too often an ordinary word
+/// (`bypass`, `compass`).
 static KEY_VALUE: LazyLock<Regex> = LazyLock::new(|| {
     regex(&format!(
-        r#"(?i)(?-u:\b)((?:[A-Za-z0-9]+[_.-])*(?:password|passwd|passphrase|pwd|pass|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth|authorization|credentials?|session[_-]?id|cookie|signature|sig)(?:[_.-][A-Za-z0-9_.-]*)?)("?[ \t]*[=:][ \t]*)("[^"]*"|'[^']*'|[^{STOP}&]+)"#
+        r#"(?-u:\b)((?:[A-Za-z0-9]+[_.-])*(?:(?i:password|passwd|passphrase|pwd|pass|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth|authorization|credentials?|session[_-]?id|cookie|signature|sig)|[A-Z0-9]*(?:PASSWORD|PASSWD|PASS|PWD|SECRET|TOKEN|APIKEY))(?:[_.-][A-Za-z0-9_.-]*)?)("?[ \t]*[=:][ \t]*)("[^"]*"|'[^']*'|[^{STOP}&]+)"#
     ))
 });
 
+/// A command-line option that says secret, and its value: `--password v`,
+/// `--db-token=v`.
+static SECRET_OPTION: LazyLock<Regex> = LazyLock::new(|| {
+    regex(&format!(
+        r#"(?i)(^|[ \t])(--?(?:[a-z0-9]+-)*(?:password|passwd|passphrase|pass|pwd|secret|token|api-?key)(?:-[a-z0-9]+)*)([ \t]+|=)([^{STOP}]+)"#
+    ))
+});
+
+/// A password glued to its short option, the way `mysql -pSECRET` takes it.
+static GLUED_PASSWORD: LazyLock<Regex> =
+    LazyLock::new(|| regex(&format!(r#"(^|[ \t])-p([^{STOP}-][^{STOP}]*)"#)));
+
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"(?-u:\b)[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?-u:\b)")
+    // `%40` is `@` percent-encoded, as in a query string or a log of one.
+    regex(
+        r"(?-u:\b)[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?-u:\b)",
+    )
 });
 
 static IPV4: LazyLock<Regex> = LazyLock::new(|| {
@@ -120,7 +143,12 @@ static PATH: LazyLock<Regex> = LazyLock::new(|| {
     ))
 });
 
-static LONG_RUN: LazyLock<Regex> = LazyLock::new(|| regex(r"[A-Za-z0-9+/_=-]{32,}"));
+static LONG_RUN: LazyLock<Regex> =
+    LazyLock::new(|| regex(&format!(r"[A-Za-z0-9+/_=-]{{{LONG_HEX},}}")));
+/// Hex runs this long, mixing digits and letters, are keys (API keys of 24 hex digits
+/// are common); other runs need [`LONG_MIXED`] characters.
+const LONG_HEX: usize = 24;
+const LONG_MIXED: usize = 32;
 
 /// What identifies this user and machine, to be removed from messages: compiled once.
 #[derive(Debug, Default)]
@@ -234,6 +262,13 @@ pub(crate) fn scrub_with(text: &str, identity: &Identity) -> String {
             caps[0].to_owned()
         }
     });
+    let text = SECRET_OPTION.replace_all(&text, |caps: &Captures<'_>| {
+        if caps[4].starts_with('<') && caps[4].ends_with('>') {
+            return caps[0].to_owned();
+        }
+        format!("{}{}{}<redacted>", &caps[1], &caps[2], &caps[3])
+    });
+    let text = GLUED_PASSWORD.replace_all(&text, "${1}-p<redacted>");
     let text = KEY_VALUE.replace_all(&text, |caps: &Captures<'_>| {
         if caps[3].starts_with('<') && caps[3].ends_with('>') {
             // Already a placeholder.
@@ -279,8 +314,12 @@ pub(crate) fn scrub_with(text: &str, identity: &Identity) -> String {
     LONG_RUN
         .replace_all(&text, |caps: &Captures<'_>| {
             let run = &caps[0];
-            let hex = run.len() >= 32 && run.bytes().all(|byte| byte.is_ascii_hexdigit());
-            let mixed = run.bytes().any(|byte| byte.is_ascii_uppercase())
+            let digits = run.bytes().any(|byte| byte.is_ascii_digit());
+            let hex = run.bytes().all(|byte| byte.is_ascii_hexdigit())
+                && (run.len() >= LONG_MIXED
+                    || digits && run.bytes().any(|byte| byte.is_ascii_alphabetic()));
+            let mixed = run.len() >= LONG_MIXED
+                && run.bytes().any(|byte| byte.is_ascii_uppercase())
                 && run.bytes().any(|byte| byte.is_ascii_lowercase())
                 && run.bytes().any(|byte| byte.is_ascii_digit());
             if hex || mixed {
@@ -461,6 +500,28 @@ mod tests {
         ("retry with token: 0123456789abcdef", "retry with token: <redacted>"),
         ("db_pass='p@ss w0rd' wrong", "db_pass='<redacted>' wrong"),
         ("bypass=on tokens: 5", "bypass=on tokens: 5"),
+        (
+            "Authorization: token a1b2c3d4e5f6 rejected",
+            "Authorization: <redacted> <redacted> rejected",
+        ),
+        ("PGPASSWORD=Tr0ub4dor psql failed", "PGPASSWORD=<redacted> psql failed"),
+        ("DBPASS=correct-horse exported", "DBPASS=<redacted> exported"),
+        ("MYSQL_PWD=letmein2 set", "MYSQL_PWD=<redacted> set"),
+        (
+            "exec: pg_dump --password Hunt3r2 --host db failed",
+            "exec: pg_dump --password <redacted> --host db failed",
+        ),
+        ("run tool --api-key=zz9plural", "run tool --api-key=<redacted>"),
+        ("mysql -u etl -pS3cretPw warehouse", "mysql -u etl -p<redacted> warehouse"),
+        ("compass=north", "compass=north"),
+        (
+            "mailgun key 5f2b9c8d1e4a7b3c6d9e0f12 rejected",
+            "mailgun key <secret> rejected",
+        ),
+        (
+            "invite alice.smith%40example.org bounced",
+            "invite <email> bounced",
+        ),
         // Personal data and network.
         (
             "mail to alice.smith@example.org bounced",
@@ -522,6 +583,15 @@ mod tests {
             "alice",
             "S3cr3t!pw",
             "MIIEpAIBAAKCAQEA",
+            "a1b2c3d4e5f6",
+            "Tr0ub4dor",
+            "correct-horse",
+            "letmein2",
+            "Hunt3r2",
+            "zz9plural",
+            "S3cretPw",
+            "5f2b9c8d1e4a7b3c6d9e0f12",
+            "alice.smith",
         ];
         for (input, _) in TABLE {
             let got = scrub_with(input, &identity).to_lowercase();

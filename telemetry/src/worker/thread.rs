@@ -332,7 +332,8 @@ impl Worker {
             if now >= deadline || control.ended {
                 return false;
             }
-            control = match self.shared.changed.wait_timeout(control, deadline - now) {
+            let left = deadline.saturating_duration_since(now);
+            control = match self.shared.changed.wait_timeout(control, left) {
                 Ok((control, _)) => control,
                 Err(poisoned) => poisoned.into_inner().0,
             };
@@ -516,11 +517,17 @@ fn run(shared: &Shared, mut delivery: Delivery, linger: Duration) {
 
 /// Decides where the due pending events go; called with the core lock held.
 fn dispatch(core: &mut Core, delivery: &mut Delivery, batch_size: usize) -> Job {
-    let dropped = call::take_dropped() + delivery.take_lost();
+    let oversized = crate::delivery::drop_oversized(&mut core.pending);
+    if core.pending.is_empty() {
+        delivery.record_lost(oversized);
+        return Job::Done;
+    }
+    let dropped = call::take_dropped() + delivery.take_lost() + oversized;
     attach_dropped_count(&mut core.pending, dropped);
     match delivery.route() {
         Route::Network => {
-            let take = core.pending.len().min(batch_size);
+            // Bounded in bytes too: a receiver refuses large bodies.
+            let take = crate::delivery::batch_len(&core.pending, batch_size);
             let batch = Arc::new(Batch {
                 batch: core.pending.drain(..take).collect(),
                 sent_at: timestamp(SystemTime::now()),
@@ -581,8 +588,11 @@ fn drain_spool(shared: &Shared, delivery: &mut Delivery) -> bool {
 /// spool on a fast network without ever being held past its bound.
 fn drain_before(shared: &Shared, delivery: &mut Delivery, deadline: Instant) {
     while let Some(round_trip) = delivery.round_trip() {
-        let needed = round_trip * EXIT_ROUND_TRIPS + EXIT_SLACK;
-        if Instant::now() + needed >= deadline || !delivery.wants_drain() {
+        let needed = round_trip
+            .saturating_mul(EXIT_ROUND_TRIPS)
+            .saturating_add(EXIT_SLACK);
+        if crate::time::instant_after(Instant::now(), needed) >= deadline || !delivery.wants_drain()
+        {
             return;
         }
         if !delivery.drain_one(shared.batch_size, &|on| shared.core().draining = on)

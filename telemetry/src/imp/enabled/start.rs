@@ -16,6 +16,8 @@ use crate::status::Status;
 use crate::{diag, worker};
 
 static INITIALIZED: AtomicBool = AtomicBool::new(false);
+/// Temporaries in the state directory older than this are left-overs of a crash.
+const STALE_TEMPORARY: Duration = Duration::from_secs(60);
 static FLUSH_TIMEOUT: OnceLock<Duration> = OnceLock::new();
 
 /// See [`crate::init`].
@@ -86,6 +88,9 @@ fn start(mut config: Config) -> Result<Status, Status> {
         .state_dir
         .clone()
         .ok_or_else(|| Status::off(Source::NoStateDir))?;
+    // Left by writers that died between writing and renaming; a younger one may belong
+    // to a process at work right now.
+    crate::fs::remove_stale_temporaries(&dir, STALE_TEMPORARY);
     let state = load_or_create(&dir, decided.state)?;
     let key = state.key().ok_or_else(|| {
         let mut status = Status::off(Source::UnreadableState);
@@ -112,6 +117,10 @@ fn start(mut config: Config) -> Result<Status, Status> {
         }
     }
 
+    let receiver = match &plan {
+        SinkPlan::Http(url) => crate::delivery::endpoint_key(url),
+        SinkPlan::Debug | SinkPlan::Custom => crate::delivery::SINK_KEY.to_owned(),
+    };
     let sink = build_sink(plan, &mut config);
     let cache_dir = consent::cache_dir(&config);
     let session_id = uuid::Uuid::new_v4();
@@ -128,7 +137,7 @@ fn start(mut config: Config) -> Result<Status, Status> {
             // Independent of the session id, so invocation ids reveal nothing about it.
             session_seed: uuid::Uuid::new_v4().as_u64_pair().0,
             base: (crate::call::now_ns(), SystemTime::now()),
-            delivery: Delivery::new(sink, cache_dir).with_state_dir(Some(dir.clone())),
+            delivery: Delivery::new(sink, cache_dir, receiver).with_state_dir(Some(dir.clone())),
             batch_size: config.batch_size,
             linger: config.batch_linger,
         },
