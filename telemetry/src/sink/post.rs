@@ -230,7 +230,11 @@ mod tests {
                 Action::Retry(None)
             );
         }
-        for status in [301, 400, 401, 403, 404, 413, 422] {
+        assert_eq!(
+            segment_rules(&answer(413, None)).unwrap_err().action(),
+            Action::Split
+        );
+        for status in [301, 400, 401, 403, 404, 422] {
             assert_eq!(
                 segment_rules(&answer(status, None)).unwrap_err().action(),
                 Action::Drop
