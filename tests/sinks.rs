@@ -529,7 +529,10 @@ fn fast_forward(sandbox: &Sandbox) {
             let path = entry.path();
             if path.is_dir() {
                 walk(&path);
-            } else if path.file_name().is_some_and(|name| name == "delivery.json") {
+            } else if path.file_name().is_some_and(|name| {
+                let name = name.to_string_lossy();
+                name.starts_with("delivery") && name.ends_with(".json")
+            }) {
                 let mut record: Value =
                     serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
                 record["retry_at"] = Value::Null;
