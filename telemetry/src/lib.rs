@@ -104,6 +104,9 @@ mod manual;
 mod outcome;
 mod source;
 mod status;
+// Local-first transparency: levels, the local log, local-only mode.
+mod level;
+mod transparency;
 
 pub mod sink;
 
@@ -146,6 +149,9 @@ pub use outcome::Outcome;
 pub use sink::{Sink, SinkError};
 pub use source::{parse_bool, Source};
 pub use status::Status;
+// Local-first transparency.
+pub use level::Level;
+pub use transparency::{sent_log, set_level, set_local, LastSent, LogOutcome, LoggedEvent};
 
 pub use telemetry_macros::tracked_command;
 

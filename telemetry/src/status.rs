@@ -3,7 +3,9 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::level::Level;
 use crate::source::Source;
+use crate::transparency::{LastSent, LogOutcome};
 
 /// Whether telemetry is on, which source decided, and where its state lives.
 ///
@@ -36,6 +38,17 @@ pub struct Status {
     pub saved_choice: Option<bool>,
     /// What went wrong, if something did (a bad endpoint, an unreadable state file).
     pub problem: Option<String>,
+    /// The effective [`Level`] when telemetry is on (the lowest of the host's,
+    /// `<APP>_TELEMETRY_LEVEL` and the saved one); `Off` when it is off.
+    pub level: Level,
+    /// Whether the user's saved choice is local-only mode
+    /// ([`set_local`](crate::set_local)): events are recorded in the local log, never sent.
+    pub local: bool,
+    /// The user's saved level ([`set_level`](crate::set_level)), when one is saved.
+    pub saved_level: Option<Level>,
+    /// The newest line of the local log: when the last batch went out and whether it was
+    /// accepted (see [`sent_log`](crate::sent_log)).
+    pub last_sent: Option<LastSent>,
 }
 
 impl Status {
@@ -47,6 +60,10 @@ impl Status {
             anonymous_id: None,
             saved_choice: None,
             problem: None,
+            level: Level::Off,
+            local: false,
+            saved_level: None,
+            last_sent: None,
         }
     }
 
@@ -72,11 +89,18 @@ impl fmt::Display for Status {
         let on_off = if self.enabled { "on" } else { "off" };
         writeln!(f, "Telemetry is {on_off}: {}.", self.source)?;
         let saved = match self.saved_choice {
+            _ if self.local => "local (recorded in the local log, never sent)",
             Some(true) => "enabled",
             Some(false) => "disabled",
             None => "none",
         };
         writeln!(f, "Saved choice: {saved}")?;
+        if self.enabled {
+            writeln!(f, "Level: {}", self.level)?;
+        }
+        if let Some(level) = self.saved_level {
+            writeln!(f, "Saved level: {level}")?;
+        }
         match self.state_file() {
             Some(path) => writeln!(f, "State file: {}", path.display())?,
             None => writeln!(f, "State file: none")?,
@@ -86,6 +110,18 @@ impl fmt::Display for Status {
             "Anonymous id: {}",
             self.anonymous_id.as_deref().unwrap_or("none")
         )?;
+        if let Some(last) = &self.last_sent {
+            let what = match last.outcome {
+                LogOutcome::Sent => "sent, accepted by the receiver",
+                LogOutcome::Dropped => "dropped",
+                LogOutcome::Local => "recorded locally, not sent",
+            };
+            write!(f, "Last batch: {} ({what}", last.at)?;
+            if let Some(reason) = &last.reason {
+                write!(f, ": {reason}")?;
+            }
+            writeln!(f, ")")?;
+        }
         if let Some(problem) = &self.problem {
             writeln!(f, "Problem: {problem}")?;
         }

@@ -10,11 +10,13 @@
 //! The precedence is documented on [`Source`].
 
 mod env;
+mod level;
 mod notice;
 mod saved;
 mod state;
 
 pub(crate) use env::env_switch;
+pub(crate) use level::{in_sample, saved as saved_choice, set_level, set_local, Plan};
 pub(crate) use notice::{show_once, Noticed};
 pub(crate) use saved::{disable, enable};
 pub(crate) use state::{cache_dir, create, State};
@@ -32,12 +34,14 @@ pub(crate) struct Decision {
     pub(crate) state_dir: Option<std::path::PathBuf>,
     /// The state read from disk, if there was one.
     pub(crate) state: Option<State>,
+    /// Local-only mode, the effective level and the opt-in date.
+    pub(crate) plan: Plan,
 }
 
 /// Resolves consent in the order documented on [`Source`], reading (never writing) the state file, and
 /// only once the environment and the host have not said no. `Err` is an "off" status.
 pub(crate) fn decide(config: &Config) -> Result<Decision, Status> {
-    if let Some(source) = env::from_environment(config) {
+    if let Some(source) = env::from_environment(config).or_else(|| level::off_by_level(config)) {
         return Err(Status::off(source));
     }
     let state_dir = state::state_dir(config);
@@ -54,36 +58,52 @@ pub(crate) fn decide(config: &Config) -> Result<Decision, Status> {
             Err(status)
         }
         Loaded::Valid(saved) => {
-            let source = match saved.enabled {
-                Some(false) => {
+            let choice = level::saved(&saved);
+            let source = match choice.mode {
+                Some(level::Mode::Off) => {
                     let mut off = Status::off(Source::Saved);
                     off.state_dir = state_dir.clone();
                     off.anonymous_id = Some(saved.anonymous_id.clone());
                     off.saved_choice = Some(false);
                     return Err(off);
                 }
-                Some(true) => Source::Saved,
+                Some(_) => Source::Saved,
                 None => Source::Default,
             };
             Ok(Decision {
                 source,
                 state_dir,
                 state: Some(saved),
+                plan: level::plan(config, Some(&choice)),
             })
         }
         Loaded::Missing => Ok(Decision {
             source: Source::Default,
             state_dir,
             state: None,
+            plan: level::plan(config, None),
         }),
     }
 }
 
 /// See [`crate::status`]: what `init` would decide, reading but never writing.
 pub(crate) fn status(config: &Config) -> Status {
+    let mut status = status_of_consent(config);
+    level::annotate(config, &mut status);
+    status
+}
+
+/// Whether consent lets telemetry start, and what the state says.
+fn status_of_consent(config: &Config) -> Status {
     match decide(config) {
         Ok(decision) => {
-            if let Err(mut off) = plan_sink(config) {
+            // Local-only mode sends nothing: no endpoint is needed.
+            let sink = if decision.plan.local {
+                Ok(SinkPlan::Custom)
+            } else {
+                plan_sink(config)
+            };
+            if let Err(mut off) = sink {
                 off.state_dir = decision.state_dir;
                 off.anonymous_id = decision.state.as_ref().map(|s| s.anonymous_id.clone());
                 off.saved_choice = decision.state.and_then(|s| s.enabled);
@@ -110,6 +130,7 @@ pub(crate) fn status(config: &Config) -> Status {
                 anonymous_id: decision.state.as_ref().map(|s| s.anonymous_id.clone()),
                 saved_choice: decision.state.and_then(|s| s.enabled),
                 problem: None,
+                ..Status::off(decision.source)
             }
         }
         Err(mut off) => {
