@@ -113,14 +113,10 @@ impl fmt::Display for Status {
         if let Some(last) = &self.last_sent {
             let what = match last.outcome {
                 LogOutcome::Sent => "sent, accepted by the receiver",
-                LogOutcome::Dropped => "dropped",
+                LogOutcome::Dropped => "dropped: see the log for why",
                 LogOutcome::Local => "recorded locally, not sent",
             };
-            write!(f, "Last batch: {} ({what}", last.at)?;
-            if let Some(reason) = &last.reason {
-                write!(f, ": {reason}")?;
-            }
-            writeln!(f, ")")?;
+            writeln!(f, "Last batch: {} ({what})", last.at)?;
         }
         if let Some(problem) = &self.problem {
             writeln!(f, "Problem: {problem}")?;

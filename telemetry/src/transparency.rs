@@ -86,11 +86,9 @@ pub struct LoggedEvent {
 pub struct LastSent {
     /// When (RFC 3339, UTC, milliseconds).
     pub at: String,
-    /// Whether the batch was accepted (`Sent`), given up on (`Dropped`) or only recorded
-    /// (`Local`).
+    /// Whether the batch was accepted (`Sent`), given up on (`Dropped`: the reason is in
+    /// the log) or only recorded (`Local`).
     pub outcome: LogOutcome,
-    /// Why, when it was dropped.
-    pub reason: Option<String>,
 }
 
 /// The local log of the last events delivered, dropped (with why) or, in local-only

@@ -157,7 +157,6 @@ pub(crate) fn last(cache_dir: &Path) -> Option<LastSent> {
     Some(LastSent {
         at: logged.at,
         outcome: logged.outcome,
-        reason: logged.reason,
     })
 }
 
