@@ -1,5 +1,5 @@
 //! A ready `telemetry` subcommand for [clap](https://docs.rs/clap) hosts (feature `clap`):
-//! `<tool> telemetry status | enable | disable | events`.
+//! `<tool> telemetry status | enable | disable | local | level | log | events`.
 //!
 //! Two ways to add it. Flatten [`Telemetry`] into the host's subcommand enum:
 //!
@@ -173,7 +173,7 @@ impl TelemetryArgs {
     }
 }
 
-/// `status`, `enable`, `disable` or `events`.
+/// `status`, `enable`, `disable`, `local`, `level`, `log` or `events`.
 ///
 /// ```
 /// let mut out = Vec::new();

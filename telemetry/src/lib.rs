@@ -63,7 +63,12 @@
 //! first, in that order; [`status`] tells which one decided. A disabled run creates no
 //! file, starts no thread, hashes nothing and opens no socket. The first enabled run
 //! prints a notice on stderr. With the `clap` feature, `cli` has a ready
-//! `telemetry status | enable | disable | events` subcommand.
+//! `telemetry status | enable | disable | local | level | log | events` subcommand.
+//!
+//! **Local first.** [`sent_log`] shows what was sent (or dropped, and why);
+//! [`set_local`] records without sending until the user opts in; [`Level`] (`off <
+//! errors < usage`) limits what is sent; [`Config::sample_rate`] sends from a fraction of
+//! installations.
 //!
 //! **Privacy.** The anonymous id and session id are random UUIDs. Arguments are hashed
 //! with a keyed BLAKE3 whose key never leaves the machine (encoding: [`ArgHasher`]).
