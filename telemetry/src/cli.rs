@@ -1,5 +1,5 @@
 //! A ready `telemetry` subcommand for [clap](https://docs.rs/clap) hosts (feature `clap`):
-//! `<tool> telemetry status | enable | disable | events`.
+//! `<tool> telemetry status | enable | disable | local | level | log | events`.
 //!
 //! Two ways to add it. Flatten [`Telemetry`] into the host's subcommand enum:
 //!
@@ -173,7 +173,7 @@ impl TelemetryArgs {
     }
 }
 
-/// `status`, `enable`, `disable` or `events`.
+/// `status`, `enable`, `disable`, `local`, `level`, `log` or `events`.
 ///
 /// ```
 /// let mut out = Vec::new();
@@ -200,6 +200,21 @@ pub enum TelemetryCommand {
         /// Print a Markdown "what we collect" page, for the host's documentation.
         #[arg(long)]
         markdown: bool,
+    },
+    /// Show the last events sent (or dropped, with why, or only recorded in local-only
+    /// mode), oldest first: time, event, outcome.
+    Log {
+        /// Print the log's lines as JSON (one object per line, as stored).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record events locally only, never sending them (saved): see them with `log`,
+    /// then opt in with `enable`.
+    Local,
+    /// Set how much is sent (saved): `off`, `errors` (failures only) or `usage` (all).
+    Level {
+        /// `off`, `errors` or `usage`.
+        level: crate::level::Level,
     },
 }
 
@@ -256,6 +271,34 @@ impl TelemetryCommand {
                 };
                 out.write_all(text.as_bytes()).map(|()| true)
             }
+            TelemetryCommand::Log { json } => match crate::sent_log(config) {
+                Ok(lines) => write_log(out, config, &lines, *json).map(|()| true),
+                Err(error) => {
+                    let _ = writeln!(
+                        err,
+                        "error: could not read the telemetry log of {app}: {error}"
+                    );
+                    Ok(false)
+                }
+            },
+            TelemetryCommand::Local | TelemetryCommand::Level { .. } => {
+                let saved = match self {
+                    TelemetryCommand::Level { level } => crate::set_level(config, *level),
+                    _ => crate::set_local(config),
+                };
+                match saved {
+                    Ok(status) => write!(out, "{status}")
+                        .and_then(|()| write_hint(out, config, &status))
+                        .map(|()| true),
+                    Err(error) => {
+                        let _ = writeln!(
+                            err,
+                            "error: could not save the telemetry choice of {app}: {error}"
+                        );
+                        Ok(false)
+                    }
+                }
+            }
             TelemetryCommand::Enable | TelemetryCommand::Disable => {
                 let enable = matches!(self, TelemetryCommand::Enable);
                 let saved = if enable {
@@ -286,13 +329,55 @@ impl TelemetryCommand {
     }
 }
 
+fn write_log(
+    out: &mut dyn Write,
+    config: &Config,
+    lines: &[crate::transparency::LoggedEvent],
+    json: bool,
+) -> io::Result<()> {
+    if json {
+        for line in lines {
+            serde_json::to_writer(&mut *out, line).map_err(io::Error::other)?;
+            writeln!(out)?;
+        }
+        return Ok(());
+    }
+    if lines.is_empty() {
+        return writeln!(
+            out,
+            "Nothing sent or recorded yet by {} (or the log was cleared by `disable`).",
+            config.app_name()
+        );
+    }
+    for line in lines {
+        write!(
+            out,
+            "{}  {:<24} {}",
+            line.at,
+            line.event.event,
+            line.outcome.as_str()
+        )?;
+        match &line.reason {
+            Some(reason) => writeln!(out, " ({reason})")?,
+            None => writeln!(out)?,
+        }
+    }
+    Ok(())
+}
+
 fn write_hint(out: &mut dyn Write, config: &Config, status: &Status) -> io::Result<()> {
     let app = config.app_name();
     let prefix = config.env_prefix();
     if status.source == Source::CompiledOut {
         return Ok(());
     }
-    if status.enabled {
+    if status.enabled && status.local {
+        writeln!(
+            out,
+            "\nEvents are recorded locally and never sent: run `{app} telemetry log` to see them, \
+             `{app} telemetry enable` to start sending, `{app} telemetry disable` to stop recording."
+        )
+    } else if status.enabled {
         writeln!(
             out,
             "\nTo opt out, run `{app} telemetry disable`, or set DO_NOT_TRACK=1 or {prefix}_TELEMETRY_DISABLED=1.\n\

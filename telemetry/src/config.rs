@@ -40,6 +40,10 @@ pub struct Config {
     pub(crate) channel_capacity: usize,
     pub(crate) batch_size: usize,
     pub(crate) batch_linger: Duration,
+    /// The host's level (`None`: not set, `usage`).
+    pub(crate) level: Option<crate::level::Level>,
+    /// The fraction of installations that send (`None`: all of them).
+    pub(crate) sample_rate: Option<f64>,
 }
 
 impl Config {
@@ -68,6 +72,8 @@ impl Config {
             channel_capacity: 1024,
             batch_size: 100,
             batch_linger: Duration::from_millis(500),
+            level: None,
+            sample_rate: None,
         }
     }
 
@@ -221,6 +227,46 @@ impl Config {
     pub fn batching(mut self, events: usize, linger: Duration) -> Self {
         self.batch_size = events.max(1);
         self.batch_linger = linger;
+        self
+    }
+
+    /// The host's [`Level`](crate::Level): `Errors` sends only failures, `Off` turns
+    /// telemetry off for the run. It can only lower the level: the effective one is the
+    /// lowest of this, `<APP>_TELEMETRY_LEVEL` and the user's saved level (see
+    /// [`Level`](crate::Level)).
+    ///
+    /// ```
+    /// let config = telemetry::Config::new("app", "1.0").level(telemetry::Level::Errors);
+    /// # let _ = config;
+    /// ```
+    pub fn level(mut self, level: crate::level::Level) -> Self {
+        self.level = Some(level);
+        self
+    }
+
+    /// Sends from only this fraction of installations (`0.0..=1.0`; default: all). The
+    /// decision is made per installation, not per run: the anonymous id is hashed
+    /// (BLAKE3 of its text, the first 8 bytes as a big-endian integer divided by
+    /// 2<sup>64</sup>) to a number in `[0, 1)`, and the installation sends when that
+    /// number is below the rate, run after run. The rate goes out with every event as
+    /// `properties.sample_rate` (when below 1), so receivers can scale counts up.
+    ///
+    /// An installation outside the sample behaves as if telemetry were off for the run
+    /// ([`Source::NotSampled`](crate::Source::NotSampled)): no notice, no worker, no local
+    /// log; only the state file holding the anonymous id is created, since the decision
+    /// needs the id. A rate that is not a number counts as 0; rates are clamped to
+    /// `0.0..=1.0`.
+    ///
+    /// ```
+    /// let config = telemetry::Config::new("app", "1.0").sample_rate(0.1);
+    /// # let _ = config;
+    /// ```
+    pub fn sample_rate(mut self, rate: f64) -> Self {
+        self.sample_rate = Some(if rate.is_nan() {
+            0.0
+        } else {
+            rate.clamp(0.0, 1.0)
+        });
         self
     }
 

@@ -63,7 +63,12 @@
 //! first, in that order; [`status`] tells which one decided. A disabled run creates no
 //! file, starts no thread, hashes nothing and opens no socket. The first enabled run
 //! prints a notice on stderr. With the `clap` feature, `cli` has a ready
-//! `telemetry status | enable | disable | events` subcommand.
+//! `telemetry status | enable | disable | local | level | log | events` subcommand.
+//!
+//! **Local first.** [`sent_log`] shows what was sent (or dropped, and why);
+//! [`set_local`] records without sending until the user opts in; [`Level`] (`off <
+//! errors < usage`) limits what is sent; [`Config::sample_rate`] sends from a fraction of
+//! installations.
 //!
 //! **Privacy.** The anonymous id and session id are random UUIDs. Arguments are hashed
 //! with a keyed BLAKE3 whose key never leaves the machine (encoding: [`ArgHasher`]).
@@ -106,6 +111,9 @@ mod manual;
 mod outcome;
 mod source;
 mod status;
+// Local-first transparency: levels, the local log, local-only mode.
+mod level;
+mod transparency;
 
 pub mod sink;
 
@@ -151,6 +159,9 @@ pub use outcome::Outcome;
 pub use sink::{Sink, SinkError};
 pub use source::{parse_bool, Source};
 pub use status::Status;
+// Local-first transparency.
+pub use level::Level;
+pub use transparency::{sent_log, set_level, set_local, LastSent, LogOutcome, LoggedEvent};
 
 pub use telemetry_macros::tracked_command;
 

@@ -15,8 +15,26 @@ use std::fmt;
 /// | 2 | `DO_NOT_TRACK` set to a true value | off ([`Source::DoNotTrack`]) |
 /// | 3 | `<APP>_TELEMETRY_DISABLED` set to a true value | off ([`Source::AppDisabledEnv`]) |
 /// | 4 | the host's `Config::enabled(false)` | off ([`Source::Host`]) |
-/// | 5 | the saved choice (`enable`/`disable`) | as saved ([`Source::Saved`]) |
+/// | 4b | `<APP>_TELEMETRY_LEVEL` set to `off` or to a value that is not a level, or the host's `Config::level(Level::Off)` | off ([`Source::Level`]) |
+/// | 5 | the saved choice (`enable`/`disable`/`set_local`/`set_level`) | as saved: on, local-only, or off ([`Source::Saved`]) |
 /// | 6 | nothing said no | on, first-run notice ([`Source::Default`]) |
+///
+/// Once steps 5–6 say on (or local-only), and the state file gives the anonymous id, an
+/// installation outside the host's `Config::sample_rate` is off for the run
+/// ([`Source::NotSampled`]): no notice, no thread, no log.
+///
+/// # Level and local-only mode
+///
+/// Beside on/off, what is sent is the [`Level`](crate::Level) (`off < errors < usage`):
+/// **the lowest** of `Config::level`, `<APP>_TELEMETRY_LEVEL` and the saved level
+/// (unset ones count as `usage`). The environment and the host can lower the user's
+/// level, never raise it; the user's saved level caps both. `off` from any of them
+/// is the same as disabled (rows 4b and 5).
+///
+/// Local-only mode (`set_local`, `<tool> telemetry local`) is a saved choice (row 5):
+/// events are built and written to the local log (`sent_log`), never sent: no sink, no
+/// network, no spool. Rows 2–4b still turn it off entirely. `enable` leaves it, and its
+/// date is saved: events recorded before an opt-in are never sent after it.
 ///
 /// Steps 1–4 need no file: when one of them says no, `init` reads nothing, writes
 /// nothing, starts no thread and opens no socket. At step 5, a state file that cannot
@@ -62,6 +80,12 @@ pub enum Source {
     InvalidConfig,
     /// Nothing said no: on by default.
     Default,
+    /// The level is `off`: `<APP>_TELEMETRY_LEVEL` is `off` (or not a level at all), or
+    /// the host's `Config::level(Level::Off)`. See [`Level`](crate::Level).
+    Level,
+    /// This installation is outside the host's sample (`Config::sample_rate`): nothing
+    /// is recorded or sent from it.
+    NotSampled,
 }
 
 impl Source {
@@ -83,6 +107,10 @@ impl Source {
             Source::NoStateDir => "no writable state directory",
             Source::InvalidConfig => "the configuration is invalid",
             Source::Default => "the default",
+            Source::Level => {
+                "the telemetry level is off (the TELEMETRY_LEVEL variable or the application)"
+            }
+            Source::NotSampled => "this installation is outside the application's sample",
         }
     }
 }

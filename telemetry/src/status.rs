@@ -3,7 +3,9 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::level::Level;
 use crate::source::Source;
+use crate::transparency::{LastSent, LogOutcome};
 
 /// Whether telemetry is on, which source decided, and where its state lives.
 ///
@@ -45,6 +47,17 @@ pub struct Status {
     /// from the delivery record beside the state file. `None` before the first attempt,
     /// and from [`Guard::status`](crate::Guard::status) (what `init` decided).
     pub last_delivery: Option<Box<str>>,
+    /// The effective [`Level`] when telemetry is on (the lowest of the host's,
+    /// `<APP>_TELEMETRY_LEVEL` and the saved one); `Off` when it is off.
+    pub level: Level,
+    /// Whether the user's saved choice is local-only mode
+    /// ([`set_local`](crate::set_local)): events are recorded in the local log, never sent.
+    pub local: bool,
+    /// The user's saved level ([`set_level`](crate::set_level)), when one is saved.
+    pub saved_level: Option<Level>,
+    /// The newest line of the local log: when the last batch went out and whether it was
+    /// accepted (see [`sent_log`](crate::sent_log)).
+    pub last_sent: Option<LastSent>,
 }
 
 impl Status {
@@ -58,6 +71,10 @@ impl Status {
             problem: None,
             variable: None,
             last_delivery: None,
+            level: Level::Off,
+            local: false,
+            saved_level: None,
+            last_sent: None,
         }
     }
 
@@ -102,11 +119,18 @@ impl fmt::Display for Status {
         let on_off = if self.enabled { "on" } else { "off" };
         writeln!(f, "Telemetry is {on_off}: {}.", self.reason())?;
         let saved = match self.saved_choice {
+            _ if self.local => "local (recorded in the local log, never sent)",
             Some(true) => "enabled",
             Some(false) => "disabled",
             None => "none",
         };
         writeln!(f, "Saved choice: {saved}")?;
+        if self.enabled {
+            writeln!(f, "Level: {}", self.level)?;
+        }
+        if let Some(level) = self.saved_level {
+            writeln!(f, "Saved level: {level}")?;
+        }
         match self.state_file() {
             Some(path) => writeln!(f, "State file: {}", path.display())?,
             None => writeln!(f, "State file: none")?,
@@ -116,6 +140,14 @@ impl fmt::Display for Status {
             "Anonymous id: {}",
             self.anonymous_id.as_deref().unwrap_or("none")
         )?;
+        if let Some(last) = &self.last_sent {
+            let what = match last.outcome {
+                LogOutcome::Sent => "sent, accepted by the receiver",
+                LogOutcome::Dropped => "dropped: see the log for why",
+                LogOutcome::Local => "recorded locally, not sent",
+            };
+            writeln!(f, "Last batch: {} ({what})", last.at)?;
+        }
         if let Some(problem) = &self.problem {
             writeln!(f, "Problem: {problem}")?;
         }

@@ -4,7 +4,7 @@
 //! minietl init <source> <destination>   register a pipeline
 //! minietl run [--rows N] [--fail-at STEP] run extract → normalize → load
 //! minietl status                         show the pipeline
-//! minietl telemetry status|enable|disable
+//! minietl telemetry status|enable|disable|local|level|log|events
 //! ```
 //!
 //! By default it prints what it would send, as JSON lines on stderr (the debug sink);
@@ -63,6 +63,11 @@ fn telemetry_config(disable_flag: bool) -> telemetry::Config {
         // MINIETL_TELEMETRY_ENDPOINT (which takes precedence over this sink).
         .sink(telemetry::sink::DebugSink::new())
         .write_key("minietl-example-key");
+    // Test hook: the integration tests try the host's sample rate through this variable.
+    let config = match std::env::var("MINIETL_EXAMPLE_SAMPLE_RATE").map(|rate| rate.parse()) {
+        Ok(Ok(rate)) => config.sample_rate(rate),
+        _ => config,
+    };
     if disable_flag {
         config.enabled(false)
     } else {

@@ -10,11 +10,13 @@
 //! The precedence is documented on [`Source`].
 
 mod env;
+mod level;
 mod notice;
 mod saved;
 mod state;
 
 pub(crate) use env::env_switch;
+pub(crate) use level::{in_sample, saved as saved_choice, set_level, set_local, Plan};
 pub(crate) use notice::{show_once, Noticed};
 pub(crate) use saved::{disable, enable};
 pub(crate) use state::{cache_dir, create, State};
@@ -32,12 +34,16 @@ pub(crate) struct Decision {
     pub(crate) state_dir: Option<std::path::PathBuf>,
     /// The state read from disk, if there was one.
     pub(crate) state: Option<State>,
+    /// Local-only mode, the effective level and the opt-in date.
+    pub(crate) plan: Plan,
 }
 
 /// Resolves consent in the order documented on [`Source`], reading (never writing) the state file, and
 /// only once the environment and the host have not said no. `Err` is an "off" status.
+// Runs once per process, off the hot path; both outcomes are a full status.
+#[allow(clippy::result_large_err)]
 pub(crate) fn decide(config: &Config) -> Result<Decision, Status> {
-    if let Some(source) = env::from_environment(config) {
+    if let Some(source) = env::from_environment(config).or_else(|| level::off_by_level(config)) {
         let mut off = Status::off(source);
         off.variable = match source {
             Source::DoNotTrack => Some("DO_NOT_TRACK".into()),
@@ -70,27 +76,30 @@ pub(crate) fn decide(config: &Config) -> Result<Decision, Status> {
             Err(status)
         }
         Loaded::Valid(saved) => {
-            let source = match saved.enabled {
-                Some(false) => {
+            let choice = level::saved(&saved);
+            let source = match choice.mode {
+                Some(level::Mode::Off) => {
                     let mut off = Status::off(Source::Saved);
                     off.state_dir = state_dir.clone();
                     off.anonymous_id = Some(saved.anonymous_id.clone());
                     off.saved_choice = Some(false);
                     return Err(off);
                 }
-                Some(true) => Source::Saved,
+                Some(_) => Source::Saved,
                 None => Source::Default,
             };
             Ok(Decision {
                 source,
                 state_dir,
                 state: Some(saved),
+                plan: level::plan(config, Some(&choice)),
             })
         }
         Loaded::Missing => Ok(Decision {
             source: Source::Default,
             state_dir,
             state: None,
+            plan: level::plan(config, None),
         }),
     }
 }
@@ -98,7 +107,8 @@ pub(crate) fn decide(config: &Config) -> Result<Decision, Status> {
 /// See [`crate::status`]: what `init` would decide, reading but never writing, with the
 /// outcome of the last delivery attempt remembered beside the state file.
 pub(crate) fn status(config: &Config) -> Status {
-    let mut status = decided_status(config);
+    let mut status = status_of_consent(config);
+    level::annotate(config, &mut status);
     status.last_delivery = status
         .state_dir
         .as_deref()
@@ -107,10 +117,17 @@ pub(crate) fn status(config: &Config) -> Status {
     status
 }
 
-fn decided_status(config: &Config) -> Status {
+/// Whether consent lets telemetry start, and what the state says.
+fn status_of_consent(config: &Config) -> Status {
     match decide(config) {
         Ok(decision) => {
-            if let Err(mut off) = plan_sink(config) {
+            // Local-only mode sends nothing: no endpoint is needed.
+            let sink = if decision.plan.local {
+                Ok(SinkPlan::Custom)
+            } else {
+                plan_sink(config)
+            };
+            if let Err(mut off) = sink {
                 off.state_dir = decision.state_dir;
                 off.anonymous_id = decision.state.as_ref().map(|s| s.anonymous_id.clone());
                 off.saved_choice = decision.state.and_then(|s| s.enabled);
@@ -137,8 +154,7 @@ fn decided_status(config: &Config) -> Status {
                 anonymous_id: decision.state.as_ref().map(|s| s.anonymous_id.clone()),
                 saved_choice: decision.state.and_then(|s| s.enabled),
                 problem: None,
-                variable: None,
-                last_delivery: None,
+                ..Status::off(decision.source)
             }
         }
         Err(mut off) => {
@@ -172,6 +188,8 @@ pub(crate) enum SinkPlan {
 /// Checks the endpoint (the `<APP>_TELEMETRY_ENDPOINT` override or the configured one)
 /// and picks the sink. A bad endpoint turns telemetry off even in debug mode, so the
 /// mistake is seen before it matters.
+// Runs once per process, off the hot path; both outcomes are a full status.
+#[allow(clippy::result_large_err)]
 pub(crate) fn plan_sink(config: &Config) -> Result<SinkPlan, Status> {
     let invalid = |problem: String| {
         let mut status = Status::off(Source::InvalidConfig);

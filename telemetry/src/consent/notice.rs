@@ -49,7 +49,10 @@ pub(crate) fn show_once(config: &Config, dir: &Path) -> Noticed {
     let mut turned_off = None;
     let recorded = state::update(dir, LOCK_WAIT, |loaded| {
         Ok(match loaded {
-            Loaded::Valid(state) if state.enabled == Some(false) => {
+            // Off, not local-only (which also writes `enabled: false`).
+            Loaded::Valid(state)
+                if super::level::saved(&state).mode == Some(super::level::Mode::Off) =>
+            {
                 turned_off = Some("telemetry was disabled by another process".to_owned());
                 Change::Keep
             }

@@ -13,6 +13,15 @@ const LOCK_WAIT: Duration = Duration::from_secs(2);
 
 /// See [`crate::enable`].
 pub(crate) fn enable(config: &Config) -> io::Result<Status> {
+    save_over_valid(config, |state| {
+        super::level::choose(state, super::level::Mode::On, None);
+    })
+}
+
+/// Applies `choose` to the saved state (created if missing) and writes it; refuses to
+/// replace a state file that cannot be read, since it may hold an opt-out. For every
+/// choice but `disable`.
+pub(crate) fn save_over_valid(config: &Config, choose: impl Fn(&mut State)) -> io::Result<Status> {
     let dir = state_dir(config)?;
     state::update(&dir, LOCK_WAIT, |loaded| {
         let mut state = match loaded {
@@ -28,7 +37,7 @@ pub(crate) fn enable(config: &Config) -> io::Result<Status> {
                 ))
             }
         };
-        state.enabled = Some(true);
+        choose(&mut state);
         Ok(Change::Write(state))
     })?;
     Ok(super::status(config))
@@ -42,7 +51,7 @@ pub(crate) fn disable(config: &Config) -> io::Result<Status> {
             Loaded::Valid(state) => state,
             Loaded::Missing | Loaded::Unreadable(_) => State::generate()?,
         };
-        state.enabled = Some(false);
+        super::level::choose(&mut state, super::level::Mode::Off, None);
         Ok(Change::Write(state))
     };
     match state::update(&dir, LOCK_WAIT, change) {
@@ -55,6 +64,10 @@ pub(crate) fn disable(config: &Config) -> io::Result<Status> {
         }
     }
     forget_undelivered(&dir, state::cache_dir(config).as_deref());
+    // What was recorded goes with the choice.
+    if let Some(cache_dir) = state::cache_dir(config) {
+        crate::delivery::remove_local_log(&cache_dir);
+    }
     Ok(super::status(config))
 }
 

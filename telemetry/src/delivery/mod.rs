@@ -21,17 +21,24 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+mod admission;
 mod backoff;
 mod delivery_state;
+mod local_log;
 mod spool;
 
+pub(crate) use admission::{passes_level, Admission};
 pub(crate) use delivery_state::{last_delivery, DeliveryState};
+pub(crate) use local_log::{
+    last as last_logged, read as read_local_log, remove as remove_local_log, LocalLog, LocalOnly,
+};
 pub(crate) use spool::{Spool, DIR as SPOOL_DIR};
 
 use delivery_state::Gate;
 
 use crate::event::{Batch, Event};
 use crate::sink::{Action, Sink, SinkError};
+use crate::transparency::LogOutcome;
 
 /// Events kept in memory for a retry by a non-durable sink; older ones are dropped (and
 /// counted) beyond it.
@@ -208,6 +215,12 @@ pub(crate) struct Delivery {
     stopped: bool,
     /// Events given up on in this process, not yet reported.
     lost: u64,
+    /// The local log of what was sent or dropped (`None`: not kept).
+    log: Option<LocalLog>,
+    /// Local-only mode: the sink sends nothing, and accepted batches are logged `local`.
+    local: bool,
+    /// What the user's choice still lets out of the spool.
+    admission: Admission,
 }
 
 impl Delivery {
@@ -231,7 +244,36 @@ impl Delivery {
             failures: 0,
             stopped: false,
             lost: 0,
+            log: None,
+            local: false,
+            admission: Admission::default(),
         }
+    }
+
+    /// Keeps the local log in the cache directory, and applies `admission` to spooled
+    /// events. With `local`, accepted batches are logged as recorded, not sent.
+    pub(crate) fn with_transparency(mut self, local: bool, admission: Admission) -> Self {
+        self.log = self.cache_dir.as_deref().map(LocalLog::new);
+        self.local = local;
+        self.admission = admission;
+        self
+    }
+
+    /// Writes `events` to the local log, if kept.
+    fn log(&self, outcome: LogOutcome, reason: Option<&str>, events: &[Event]) {
+        if let Some(log) = &self.log {
+            log.record(outcome, reason, events);
+        }
+    }
+
+    /// A batch the sink accepted.
+    fn log_accepted(&self, events: &[Event]) {
+        let outcome = if self.local {
+            LogOutcome::Local
+        } else {
+            LogOutcome::Sent
+        };
+        self.log(outcome, None, events);
     }
 
     /// Keeps the delivery record (`delivery.json`) in the state directory, beside the
@@ -344,6 +386,7 @@ impl Delivery {
             Ok(()) => {
                 self.round_trip = Some(started.elapsed());
                 self.delivery_state.succeeded();
+                self.log_accepted(&batch.batch);
                 Sent::Delivered
             }
             Err(error) => match error.action() {
@@ -361,9 +404,13 @@ impl Delivery {
                     ));
                     self.delivery_state.succeeded();
                     self.record_lost(events as u64);
+                    let reason = format!("rejected by the receiver: {error}");
+                    self.log(LogOutcome::Dropped, Some(&reason), &batch.batch);
                     Sent::Rejected
                 }
                 Action::Stop => {
+                    let reason = format!("the receiver stopped this installation: {error}");
+                    self.log(LogOutcome::Dropped, Some(&reason), &batch.batch);
                     self.stop(&error.to_string(), events as u64);
                     Sent::Gone
                 }
@@ -438,6 +485,7 @@ impl Delivery {
         let mut events = std::mem::take(&mut claim.events);
         let oversized = drop_oversized(&mut events);
         self.record_lost(claim.unreadable + oversized);
+        let events = self.admit_spooled(events);
         if events.is_empty() {
             claim.commit();
             return true;
@@ -454,6 +502,19 @@ impl Delivery {
             Sent::Retry => claim.release(),
         }
         true
+    }
+
+    /// Spooled events the user's current choice still lets out; the others are logged
+    /// as dropped, with why (they are withheld on purpose, not lost: not counted).
+    fn admit_spooled(&self, events: Vec<Event>) -> Vec<Event> {
+        let mut admitted = Vec::with_capacity(events.len());
+        for event in events {
+            match self.admission.refusal(&event) {
+                None => admitted.push(event),
+                Some(reason) => self.log(LogOutcome::Dropped, Some(reason), &[event]),
+            }
+        }
+        admitted
     }
 
     /// Records events given up on: persisted for a durable sink (a later process
@@ -509,6 +570,7 @@ impl Delivery {
                 Ok(()) => {
                     self.retry_at = None;
                     self.failures = 0;
+                    self.log_accepted(&batch.batch);
                 }
                 Err(error) => {
                     crate::diag::debug(format_args!("delivery failed: {error}"));
@@ -523,8 +585,14 @@ impl Delivery {
                             self.trim_retained();
                             return;
                         }
-                        Action::Drop | Action::Split => self.lost += batch.batch.len() as u64,
+                        Action::Drop | Action::Split => {
+                            self.lost += batch.batch.len() as u64;
+                            let reason = format!("rejected by the sink: {error}");
+                            self.log(LogOutcome::Dropped, Some(&reason), &batch.batch);
+                        }
                         Action::Stop => {
+                            let reason = format!("the sink stopped: {error}");
+                            self.log(LogOutcome::Dropped, Some(&reason), &batch.batch);
                             self.lost += (batch.batch.len() + self.retained.len()) as u64;
                             self.retained.clear();
                             self.stopped = true;

@@ -67,6 +67,21 @@ pub(crate) fn disable(config: &Config) -> io::Result<Status> {
     crate::consent::disable(config)
 }
 
+pub(crate) fn set_local(config: &Config) -> io::Result<Status> {
+    crate::consent::set_local(config)
+}
+
+pub(crate) fn set_level(config: &Config, level: crate::level::Level) -> io::Result<Status> {
+    crate::consent::set_level(config, level)
+}
+
+pub(crate) fn sent_log(config: &Config) -> io::Result<Vec<crate::transparency::LoggedEvent>> {
+    match crate::consent::cache_dir(config) {
+        Some(dir) => crate::delivery::read_local_log(&dir),
+        None => Ok(Vec::new()),
+    }
+}
+
 pub(crate) fn track<P: serde::Serialize>(event: &str, properties: P) {
     if !call::is_recording() {
         return;

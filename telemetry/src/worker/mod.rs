@@ -6,6 +6,7 @@
 
 mod context;
 mod event_builder;
+mod policy;
 mod scrub;
 mod thread;
 
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::call::{self, Channel, Envelope};
 pub(crate) use context::is_ci;
+pub(crate) use policy::Policy;
 use thread::Worker;
 pub(crate) use thread::WorkerSettings;
 

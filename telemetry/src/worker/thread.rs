@@ -27,6 +27,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crossbeam_channel::{Receiver, Sender};
 
 use super::event_builder::EventBuilder;
+use super::policy::Policy;
 use crate::call::{self, Cold, Envelope};
 use crate::delivery::{timestamp, Delivery, DeliveryState, Route, Sent, Spool};
 use crate::event::{Batch, Event};
@@ -57,6 +58,8 @@ pub(crate) struct WorkerSettings {
     pub(crate) batch_size: usize,
     /// Deliver events at the latest this long after the first of them arrived.
     pub(crate) linger: Duration,
+    /// The level filter and sample rate applied to every event built.
+    pub(crate) policy: Policy,
 }
 
 /// The handle the runtime keeps: wakes the worker, waits for its flushes, and takes
@@ -104,6 +107,8 @@ struct Core {
     closed: bool,
     /// The exit path wrote to the spool (so the worker has something to send later).
     spooled: bool,
+    /// Applied to every event before it joins `pending`.
+    policy: Policy,
 }
 
 struct InFlight {
@@ -171,7 +176,7 @@ impl Core {
                 }
                 Envelope::Custom(custom) => builder.custom(*custom),
             };
-            self.pending.push(event);
+            self.pending.extend(self.policy.admit(event));
         }
     }
 
@@ -179,7 +184,7 @@ impl Core {
         for callsite in call::folding() {
             if let Some(folded) = callsite.counters().take() {
                 let event = self.builder().aggregate(callsite, folded);
-                self.pending.push(event);
+                self.pending.extend(self.policy.admit(event));
             }
         }
     }
@@ -236,6 +241,7 @@ impl Worker {
             mut delivery,
             batch_size,
             linger,
+            policy,
         } = settings;
         delivery.prepare(&app_version);
         let handles = delivery.exit_handles();
@@ -257,6 +263,7 @@ impl Worker {
                 draining: false,
                 closed: false,
                 spooled: false,
+                policy,
             }),
             receiver,
             spares,

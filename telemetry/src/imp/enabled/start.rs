@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::config::Config;
 use crate::consent::{self, Noticed, SinkPlan, State};
-use crate::delivery::Delivery;
+use crate::delivery::{Delivery, LocalOnly};
 use crate::guard::Guard;
 use crate::sink::{DebugSink, HttpSink, Sink};
 use crate::source::Source;
@@ -81,9 +81,16 @@ pub(crate) fn flush_timeout() -> Duration {
 }
 
 /// Everything that happens once consent said yes. `Err` carries why telemetry is off.
+// Runs once per process, off the hot path; both outcomes are a full status.
+#[allow(clippy::result_large_err)]
 fn start(mut config: Config) -> Result<Status, Status> {
     let decided = consent::decide(&config)?;
-    let plan = consent::plan_sink(&config)?;
+    // Local-only mode sends nothing: no endpoint is needed, and no sink is built.
+    let plan = if decided.plan.local {
+        SinkPlan::Custom
+    } else {
+        consent::plan_sink(&config)?
+    };
     let dir = decided
         .state_dir
         .clone()
@@ -97,6 +104,14 @@ fn start(mut config: Config) -> Result<Status, Status> {
         status.state_dir = Some(dir.clone());
         status
     })?;
+    // Outside the host's sample: as if off for the run (the id had to exist to decide).
+    if !consent::in_sample(&state.anonymous_id, config.sample_rate) {
+        let mut status = Status::off(Source::NotSampled);
+        status.state_dir = Some(dir.clone());
+        status.anonymous_id = Some(state.anonymous_id.clone());
+        status.saved_choice = state.enabled;
+        return Err(status);
+    }
 
     if !state.notice_shown {
         let off = |source: Source, problem: String| {
@@ -121,7 +136,14 @@ fn start(mut config: Config) -> Result<Status, Status> {
         SinkPlan::Http(url) => crate::delivery::endpoint_key(url),
         SinkPlan::Debug | SinkPlan::Custom => crate::delivery::SINK_KEY.to_owned(),
     };
-    let sink = build_sink(plan, &mut config);
+    let sink: Box<dyn Sink> = if decided.plan.local {
+        diag::debug(format_args!(
+            "local-only mode: events are recorded in the local log and never sent"
+        ));
+        Box::new(LocalOnly)
+    } else {
+        build_sink(plan, &mut config)
+    };
     let cache_dir = consent::cache_dir(&config);
     let session_id = uuid::Uuid::new_v4();
     let started = worker::start(worker::Start {
@@ -137,14 +159,23 @@ fn start(mut config: Config) -> Result<Status, Status> {
             // Independent of the session id, so invocation ids reveal nothing about it.
             session_seed: uuid::Uuid::new_v4().as_u64_pair().0,
             base: (crate::call::now_ns(), SystemTime::now()),
-            delivery: Delivery::new(sink, cache_dir, receiver).with_state_dir(Some(dir.clone())),
+            delivery: Delivery::new(sink, cache_dir, receiver)
+                .with_state_dir(Some(dir.clone()))
+                .with_transparency(decided.plan.local, decided.plan.admission()),
             batch_size: config.batch_size,
             linger: config.batch_linger,
+            policy: worker::Policy {
+                level: decided.plan.level,
+                sample_rate: config.sample_rate,
+            },
         },
     });
     if !started {
         return Err(Status::off(Source::Default));
     }
+    let saved_level = consent::saved_choice(&state)
+        .level
+        .filter(|level| *level != crate::level::Level::Off);
     Ok(Status {
         enabled: true,
         source: decided.source,
@@ -152,8 +183,10 @@ fn start(mut config: Config) -> Result<Status, Status> {
         anonymous_id: Some(state.anonymous_id),
         saved_choice: state.enabled,
         problem: None,
-        variable: None,
-        last_delivery: None,
+        level: decided.plan.level,
+        local: decided.plan.local,
+        saved_level,
+        ..Status::off(decided.source)
     })
 }
 
@@ -198,6 +231,8 @@ impl Sink for Tee {
     }
 }
 
+// Runs once per process, off the hot path; both outcomes are a full status.
+#[allow(clippy::result_large_err)]
 fn load_or_create(dir: &std::path::Path, loaded: Option<State>) -> Result<State, Status> {
     if let Some(state) = loaded {
         return Ok(state);

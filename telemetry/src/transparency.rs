@@ -1,0 +1,155 @@
+//! Local-first transparency: the log of what was sent ([`sent_log`]), the local-only
+//! mode ([`set_local`]) and the saved level ([`set_level`]).
+
+use std::io;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::event::Event;
+use crate::level::Level;
+use crate::status::Status;
+
+/// What happened to an event in the [local log](sent_log).
+///
+/// ```
+/// let outcome: telemetry::LogOutcome = serde_json::from_str("\"sent\"").unwrap();
+/// assert_eq!(outcome, telemetry::LogOutcome::Sent);
+/// assert_eq!(telemetry::LogOutcome::Local.as_str(), "local");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum LogOutcome {
+    /// The receiver accepted the batch holding it (a 2xx, or a sink's `Ok`).
+    Sent,
+    /// It was given up on; `reason` says why (rejected by the receiver, recorded before
+    /// the user opted in, below the level, ...).
+    Dropped,
+    /// Local-only mode: recorded here and never sent.
+    Local,
+}
+
+impl LogOutcome {
+    /// `sent`, `dropped` or `local`, as written in the log.
+    ///
+    /// ```
+    /// assert_eq!(telemetry::LogOutcome::Dropped.as_str(), "dropped");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogOutcome::Sent => "sent",
+            LogOutcome::Dropped => "dropped",
+            LogOutcome::Local => "local",
+        }
+    }
+}
+
+/// One line of the local log: `{"at": ..., "outcome": ..., "reason": ..., "event": {...}}`.
+///
+/// ```
+/// let line = r#"{"at":"2026-11-22T01:02:03.500Z","outcome":"dropped","reason":"rejected by the receiver","event":{
+///   "type": "track", "event": "command_init", "messageId": "m", "anonymousId": "a",
+///   "timestamp": "2026-11-22T01:02:03.456Z",
+///   "context": {"library": {"name": "minietl", "version": "1.2.3"},
+///     "telemetry": {"name": "telemetry", "version": "0.1.0"},
+///     "os": {"name": "linux", "version": "6.1"}, "arch": "x86_64", "cpu": 8,
+///     "ci_run": false, "exec_info": [], "session_id": "s"},
+///   "properties": {"event_category": "command", "event_name": "init", "success": true}}}"#;
+/// let logged: telemetry::LoggedEvent = serde_json::from_str(line).unwrap();
+/// assert_eq!(logged.outcome, telemetry::LogOutcome::Dropped);
+/// assert_eq!(logged.event.event, "command_init");
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct LoggedEvent {
+    /// When the outcome happened (RFC 3339, UTC, milliseconds).
+    pub at: String,
+    /// What happened to the event.
+    pub outcome: LogOutcome,
+    /// Why, for dropped events.
+    pub reason: Option<String>,
+    /// The event, exactly as it was (or would have been) sent.
+    pub event: Event,
+}
+
+/// The newest line of the local log, as [`Status::last_sent`] shows it.
+///
+/// ```
+/// let status = telemetry::status(&telemetry::Config::new("demo", "1.0").enabled(false));
+/// if let Some(last) = &status.last_sent {
+///     println!("{} {}", last.at, last.outcome.as_str());
+/// }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LastSent {
+    /// When (RFC 3339, UTC, milliseconds).
+    pub at: String,
+    /// Whether the batch was accepted (`Sent`), given up on (`Dropped`: the reason is in
+    /// the log) or only recorded (`Local`).
+    pub outcome: LogOutcome,
+}
+
+/// The local log of the last events delivered, dropped (with why) or, in local-only
+/// mode, recorded: oldest first. For hosts without the `clap` subcommand (`<tool>
+/// telemetry log`).
+///
+/// The log is `sent.jsonl` in the cache directory (beside the spool: on Linux
+/// `~/.cache/<app>-telemetry/`, or [`Config::cache_dir`]), readable by its owner only,
+/// one JSON line per event, written by the worker thread once the sink answered, and
+/// bounded to 256 KiB (past that, the oldest half is dropped). [`disable`](crate::disable)
+/// deletes it. A missing log is an empty list; lines that cannot be parsed are skipped.
+/// Built without the `enabled` feature, it is always empty.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let config = telemetry::Config::new("demo", "1.0").state_dir(dir.path());
+/// for logged in telemetry::sent_log(&config)? {
+///     println!("{} {} {}", logged.at, logged.event.event, logged.outcome.as_str());
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn sent_log(config: &Config) -> io::Result<Vec<LoggedEvent>> {
+    crate::imp::sent_log(config)
+}
+
+/// Saves the user's choice of **local-only** mode and returns the resulting status:
+/// events are built and written to the [local log](sent_log), never sent (no network,
+/// no spool), so the user (or their company's policy) can look at what would go out
+/// before opting in with [`enable`](crate::enable).
+///
+/// Events recorded before an opt-in are never sent after it: `enable` saves its date
+/// (`chosen_at` in the state file) and delivery drops (and logs as dropped) anything
+/// older. Like `enable`, it refuses to replace a state file that cannot be read (it may
+/// hold an opt-out). The environment's and the host's opt-outs still win.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let config = telemetry::Config::new("demo", "1.0").state_dir(dir.path());
+/// let status = telemetry::set_local(&config)?;
+/// # #[cfg(feature = "enabled")]
+/// assert!(status.local);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn set_local(config: &Config) -> io::Result<Status> {
+    crate::imp::set_local(config)
+}
+
+/// Saves the user's [`Level`] and returns the resulting status. `Level::Off` is
+/// [`disable`](crate::disable). `Errors` or `Usage` keep the saved mode if it is `on`
+/// or local-only, and turn telemetry on if it was off (the user asked for it to send
+/// something). The effective level is the lowest of this, the host's and
+/// `<APP>_TELEMETRY_LEVEL` (see [`Level`]).
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let config = telemetry::Config::new("demo", "1.0").state_dir(dir.path());
+/// let status = telemetry::set_level(&config, telemetry::Level::Errors)?;
+/// # #[cfg(feature = "enabled")]
+/// assert_eq!(status.saved_level, Some(telemetry::Level::Errors));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn set_level(config: &Config, level: Level) -> io::Result<Status> {
+    crate::imp::set_level(config, level)
+}
