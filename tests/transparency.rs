@@ -213,11 +213,9 @@ fn events_spooled_before_the_opt_in_are_dropped_and_logged() {
     minietl(&sandbox, &["telemetry", "enable"], &[]);
     server.set_mode(Mode::Healthy);
     // The back-off window of the failure is over.
-    let record = sandbox
-        .config_dir()
-        .join(format!("{APP}-telemetry"))
-        .join("delivery.json");
-    let _ = std::fs::remove_file(record);
+    for record in sandbox.delivery_records() {
+        let _ = std::fs::remove_file(record);
+    }
 
     for _ in 0..4 {
         run_against(&sandbox, &server, &RUN, &[]);
@@ -245,13 +243,20 @@ fn events_spooled_before_the_opt_in_are_dropped_and_logged() {
 
 /// The `messageId`s of every spooled event.
 fn find_spooled(sandbox: &Sandbox) -> HashSet<String> {
+    // One spool folder per endpoint, below `spool/`.
     let spool = cache_dir(sandbox).join("spool");
     let mut found = HashSet::new();
-    for entry in std::fs::read_dir(spool).unwrap().flatten() {
-        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-        for line in text.lines() {
-            if let Ok(event) = serde_json::from_str::<Value>(line) {
-                found.insert(event["messageId"].as_str().unwrap().to_owned());
+    for folder in std::fs::read_dir(spool).unwrap().flatten() {
+        for entry in std::fs::read_dir(folder.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            for line in text.lines() {
+                if let Ok(event) = serde_json::from_str::<Value>(line) {
+                    found.insert(event["messageId"].as_str().unwrap().to_owned());
+                }
             }
         }
     }
