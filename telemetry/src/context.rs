@@ -19,7 +19,7 @@ pub(crate) fn detect(app_name: &str, app_version: &str, session_id: String) -> C
             version: app_version.to_owned(),
         },
         telemetry: NameVersion {
-            name: env!("CARGO_PKG_NAME").to_owned(),
+            name: "telemetry".to_owned(), // the wire name, not the package name
             version: env!("CARGO_PKG_VERSION").to_owned(),
         },
         os: NameVersion {

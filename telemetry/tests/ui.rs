@@ -4,7 +4,7 @@
 //! The expected `.stderr` files are rustc's own output, which changes between compiler
 //! releases, so the cases run only on the toolchain they were written for (rustc 1.95);
 //! on any other the test prints why it skipped and passes. Refresh the snapshots with
-//! `TRYBUILD=overwrite cargo test -p telemetry --test ui`.
+//! `TRYBUILD=overwrite cargo test -p cli-telemetry --test ui`.
 //!
 //! Without the `enabled` feature the macros expand to the function as written, so these
 //! cases (which test the expansion) do not apply.
