@@ -96,6 +96,7 @@ mod catalog;
 mod choice;
 mod config;
 mod consent;
+#[cfg(feature = "json")]
 mod event;
 mod guard;
 mod hash;
@@ -103,6 +104,7 @@ mod manual;
 mod outcome;
 mod status;
 
+#[cfg(feature = "json")]
 pub mod sink;
 
 #[cfg(feature = "clap")]
@@ -143,11 +145,13 @@ pub use catalog::{catalog, Catalog, CONTEXT_FIELDS};
 pub use choice::{disable, disable_flag, enable, take_disable_flag, DISABLE_FLAG};
 pub use config::{Config, DEFAULT_EVENT_BUDGET, DEFAULT_FLUSH_TIMEOUT};
 pub use consent::{parse_bool, Source};
+#[cfg(feature = "json")]
 pub use event::{Batch, Context, Event, NameVersion};
 pub use guard::Guard;
 pub use hash::{ArgHasher, HashArg};
 pub use manual::Call;
 pub use outcome::Outcome;
+#[cfg(feature = "json")]
 pub use sink::{Sink, SinkError};
 pub use status::Status;
 

@@ -59,10 +59,12 @@ enum Command {
 
 fn telemetry_config(disable_flag: bool) -> telemetry::Config {
     let config = telemetry::Config::new("minietl", env!("CARGO_PKG_VERSION"))
-        // Shows what would be sent until an endpoint is configured with
-        // MINIETL_TELEMETRY_ENDPOINT (which takes precedence over this sink).
-        .sink(telemetry::sink::DebugSink::new())
         .write_key("minietl-example-key");
+    // Shows what would be sent until an endpoint is configured with
+    // MINIETL_TELEMETRY_ENDPOINT (which takes precedence over this sink). Sinks and the
+    // wire types are not in a compiled-out build (no serde_json there), hence the cfg.
+    #[cfg(feature = "telemetry")]
+    let config = config.sink(telemetry::sink::DebugSink::new());
     if disable_flag {
         config.enabled(false)
     } else {

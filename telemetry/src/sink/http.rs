@@ -23,10 +23,12 @@ const MAX_ANSWER: u64 = 64 * 1024;
 ///   is abandoned when it overruns, so a resolver that never answers holds nothing past
 ///   the bound. (These bound the worker thread; the host's exit is bounded separately,
 ///   by `flush_timeout`.)
-/// - TLS certificates and host names are always verified (rustls with the Mozilla root
-///   store, from the default `tls` cargo feature). A build without `tls` can only reach
-///   `http://` loopback endpoints; an `https://` endpoint then delivers nothing and says
-///   so in debug mode.
+/// - TLS certificates and host names are always verified: rustls with ring and the
+///   Mozilla root store (the default `tls` cargo feature), the platform's TLS library and
+///   roots (`native-tls`), or rustls with the host's installed crypto provider
+///   (`rustls-no-provider`). A build without any of them can only reach `http://`
+///   loopback endpoints; an `https://` endpoint then delivers nothing and says so in
+///   debug mode.
 /// - One connection is kept alive and reused across batches.
 /// - Redirects are not followed (a `3xx` is a rejection).
 /// - It is *durable* ([`Sink::durable`]): batches it cannot deliver are kept in the
@@ -98,6 +100,7 @@ impl HttpSink {
             .max_idle_connections_per_host(1)
             .max_idle_age(Duration::from_secs(60))
             .user_agent(concat!("telemetry/", env!("CARGO_PKG_VERSION")))
+            .tls_config(tls_config())
             .build()
             .new_agent();
         let authorization = write_key.map(|key| {
@@ -127,19 +130,52 @@ impl HttpSink {
     }
 }
 
-/// Why this build cannot send to `url`: an `https://` endpoint in a build without the
-/// `tls` feature.
+/// The TLS stack chosen by cargo feature: `native-tls` (the platform's library and its
+/// root certificates) when it is on, else rustls (`tls`, or `rustls-no-provider` with the
+/// host's crypto provider) with the Mozilla roots.
+fn tls_config() -> ureq::tls::TlsConfig {
+    let builder = ureq::tls::TlsConfig::builder();
+    #[cfg(feature = "native-tls")]
+    let builder = builder
+        .provider(ureq::tls::TlsProvider::NativeTls)
+        .root_certs(ureq::tls::RootCerts::PlatformVerifier);
+    builder.build()
+}
+
+/// Why this build cannot send to `url`: an `https://` endpoint in a build without any
+/// TLS feature, or with `rustls-no-provider` alone while the host has not installed a
+/// process-default crypto provider (ureq would panic on the worker thread).
 pub(crate) fn tls_problem(url: &str) -> Option<String> {
     let https = url
         .trim()
         .get(..8)
         .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
-    (https && !cfg!(feature = "tls")).then(|| {
-        format!(
+    if !https {
+        return None;
+    }
+    if !cfg!(any(
+        feature = "tls",
+        feature = "native-tls",
+        feature = "rustls-no-provider"
+    )) {
+        return Some(format!(
             "cannot send to {url}: this build of the telemetry crate has no TLS support \
-             (its `tls` cargo feature is off); enable `tls`, or use an http:// loopback endpoint"
-        )
-    })
+             (its `tls`, `native-tls` and `rustls-no-provider` cargo features are off); \
+             enable one, or use an http:// loopback endpoint"
+        ));
+    }
+    #[cfg(all(
+        feature = "rustls-no-provider",
+        not(any(feature = "tls", feature = "native-tls"))
+    ))]
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        return Some(format!(
+            "cannot send to {url}: the telemetry crate was built with `rustls-no-provider` \
+             and no rustls crypto provider is installed; call \
+             `CryptoProvider::install_default` before `telemetry::init`"
+        ));
+    }
+    None
 }
 
 impl Sink for HttpSink {
@@ -232,6 +268,9 @@ mod tests {
     fn https_needs_the_tls_feature() {
         assert_eq!(tls_problem("http://127.0.0.1:8080/v1/batch"), None);
         let problem = tls_problem("HTTPS://collector.example.com/v1/batch");
-        assert_eq!(problem.is_some(), !cfg!(feature = "tls"));
+        assert_eq!(
+            problem.is_some(),
+            !cfg!(any(feature = "tls", feature = "native-tls"))
+        );
     }
 }
