@@ -86,6 +86,16 @@
 //! See the README for the event format field by field, every environment variable, and
 //! how to send events to your own receiver.
 
+// The sink API is behind `json` (part of `enabled`): a build without it (compiled out)
+// documents the links above as links to the full documentation.
+#![cfg_attr(
+    not(feature = "json"),
+    doc = "",
+    doc = "[`Sink`]: https://docs.rs/cli-telemetry/latest/telemetry/trait.Sink.html",
+    doc = "[`sink::HttpSink`]: https://docs.rs/cli-telemetry/latest/telemetry/sink/struct.HttpSink.html",
+    doc = "[`sink::DebugSink`]: https://docs.rs/cli-telemetry/latest/telemetry/sink/struct.DebugSink.html",
+    doc = "[`sink::FileSink`]: https://docs.rs/cli-telemetry/latest/telemetry/sink/struct.FileSink.html"
+)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 // Without `enabled`, the internals that only keep public signatures alive go unused.
