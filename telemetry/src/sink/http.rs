@@ -90,7 +90,7 @@ impl HttpSink {
     ) -> Self {
         use base64::Engine as _;
         let endpoint = endpoint.into().trim().to_owned();
-        let agent = ureq::Agent::config_builder()
+        let builder = ureq::Agent::config_builder()
             .timeout_resolve(Some(connect))
             .timeout_connect(Some(connect))
             .timeout_global(Some(total))
@@ -99,10 +99,14 @@ impl HttpSink {
             .max_idle_connections(1)
             .max_idle_connections_per_host(1)
             .max_idle_age(Duration::from_secs(60))
-            .user_agent(concat!("telemetry/", env!("CARGO_PKG_VERSION")))
-            .tls_config(tls_config())
-            .build()
-            .new_agent();
+            .user_agent(concat!("telemetry/", env!("CARGO_PKG_VERSION")));
+        #[cfg(any(
+            feature = "tls",
+            feature = "native-tls",
+            feature = "rustls-no-provider"
+        ))]
+        let builder = builder.tls_config(tls_config());
+        let agent = builder.build().new_agent();
         let authorization = write_key.map(|key| {
             let token = base64::engine::general_purpose::STANDARD.encode(format!("{key}:"));
             format!("Basic {token}")
@@ -133,6 +137,11 @@ impl HttpSink {
 /// The TLS stack chosen by cargo feature: `native-tls` (the platform's library and its
 /// root certificates) when it is on, else rustls (`tls`, or `rustls-no-provider` with the
 /// host's crypto provider) with the Mozilla roots.
+#[cfg(any(
+    feature = "tls",
+    feature = "native-tls",
+    feature = "rustls-no-provider"
+))]
 fn tls_config() -> ureq::tls::TlsConfig {
     let builder = ureq::tls::TlsConfig::builder();
     #[cfg(feature = "native-tls")]
