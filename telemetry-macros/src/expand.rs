@@ -562,6 +562,7 @@ impl VisitMut for EraseImplTrait {
         if let Type::ImplTrait(impl_trait) = ty {
             let underscore = syn::Token![_](impl_trait.impl_token.span);
             *ty = Type::Infer(syn::TypeInfer {
+                attrs: Vec::new(),
                 underscore_token: underscore,
             });
             return;

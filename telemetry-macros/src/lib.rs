@@ -8,8 +8,8 @@
 //! name with `crate = "..."` (see [`macro@tracked_command`]).
 //!
 //! Without the `telemetry/enabled` feature (which turns on this crate's `enabled`
-//! feature) the attributes check their arguments and return the function exactly as it
-//! was written, token for token.
+//! feature) the attributes return the function exactly as it was written, token for
+//! token, without parsing it: syn, quote and proc-macro2 are then not built at all.
 //!
 //! # Layout
 //!
@@ -28,22 +28,35 @@
 //! - `track_caller`: the in-place body of `#[track_caller]` functions;
 //! - `expand`: code generation, from all of the above.
 
+// Without `enabled` nothing below is compiled (and syn, quote, proc-macro2 are not
+// dependencies): the attributes hand the item back as it came.
+#[cfg(feature = "enabled")]
 mod args;
+#[cfg(feature = "enabled")]
 mod async_body;
+#[cfg(feature = "enabled")]
 mod error;
+#[cfg(feature = "enabled")]
 mod expand;
+#[cfg(feature = "enabled")]
 mod item;
+#[cfg(feature = "enabled")]
 mod kind;
+#[cfg(feature = "enabled")]
 mod params;
+#[cfg(feature = "enabled")]
 mod paths;
+#[cfg(feature = "enabled")]
 mod plan;
+#[cfg(feature = "enabled")]
 mod track_caller;
 
-#[cfg(test)]
+#[cfg(all(test, feature = "enabled"))]
 mod tests;
 
 use proc_macro::TokenStream;
 
+#[cfg(feature = "enabled")]
 use crate::kind::Kind;
 
 /// Records each call of a CLI command handler as a `command_<name>` event.
@@ -211,17 +224,19 @@ use crate::kind::Kind;
 ///
 /// # Compile-time removal
 ///
-/// Built without the `telemetry/enabled` feature, the attribute checks its options and
-/// leaves the function exactly as written: no code, no dependency, no cost.
+/// Built without the `telemetry/enabled` feature, the attribute leaves the function
+/// exactly as written, token for token: no code, no dependency, no cost. It does not
+/// parse anything then (the macro crate builds without syn), so its options are checked
+/// only in builds with telemetry enabled.
 #[proc_macro_attribute]
 pub fn tracked_command(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::tracked(
-        Kind::Command,
-        args.into(),
-        item.into(),
-        cfg!(feature = "enabled"),
-    )
-    .into()
+    #[cfg(not(feature = "enabled"))]
+    {
+        let _ = args;
+        item
+    }
+    #[cfg(feature = "enabled")]
+    expand::tracked(Kind::Command, args.into(), item.into(), true).into()
 }
 
 /// Records each call of a pipeline step as a `step_<name>` event, tagged with the
@@ -325,11 +340,11 @@ pub fn tracked_command(args: TokenStream, item: TokenStream) -> TokenStream {
 /// success, where the attribute can go and how it is removed at compile time.
 #[proc_macro_attribute]
 pub fn tracked_step(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::tracked(
-        Kind::Step,
-        args.into(),
-        item.into(),
-        cfg!(feature = "enabled"),
-    )
-    .into()
+    #[cfg(not(feature = "enabled"))]
+    {
+        let _ = args;
+        item
+    }
+    #[cfg(feature = "enabled")]
+    expand::tracked(Kind::Step, args.into(), item.into(), true).into()
 }

@@ -1,6 +1,6 @@
 //! 1,000,000 calls of one tracked step in a loop: how many events come out, whether every
 //! call is accounted for, what a call costs in that loop, and how much resident memory
-//! grows. Prints its figures; `cargo bench -p telemetry --bench aggregation`.
+//! grows. Prints its figures; `cargo bench -p cli-telemetry --bench aggregation`.
 
 mod common;
 

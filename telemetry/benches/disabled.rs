@@ -5,7 +5,7 @@
 //! plain twin (see `common/paired.rs`), and so is a plain function that only checks the
 //! flag: the differences in ns per call, which a drifting machine does not blur.
 //!
-//! `cargo bench -p telemetry --bench disabled`
+//! `cargo bench -p cli-telemetry --bench disabled`
 
 mod common;
 

@@ -6,7 +6,7 @@
 //! what is measured is the steady state of a hot step: its calls are folded into the
 //! aggregate. `send_path` measures calls that are sent one by one.
 //!
-//! `cargo bench -p telemetry --bench hot_path`
+//! `cargo bench -p cli-telemetry --bench hot_path`
 
 mod common;
 

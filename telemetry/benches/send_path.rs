@@ -7,7 +7,7 @@
 //! tagged bytes. After criterion's figures, the same pairs are timed interleaved (see
 //! `common/paired.rs`), for ratios that a drifting machine does not blur.
 //!
-//! `cargo bench -p telemetry --bench send_path`
+//! `cargo bench -p cli-telemetry --bench send_path`
 
 mod common;
 

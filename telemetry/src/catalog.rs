@@ -7,6 +7,7 @@
 
 use std::fmt::Write as _;
 
+#[cfg(feature = "json")]
 use serde_json::{json, Value};
 
 use crate::callsite::Callsite;
@@ -100,6 +101,9 @@ impl Catalog {
     /// assert!(json["events"].is_array());
     /// assert!(json["context"].as_array().unwrap().len() > 5);
     /// ```
+    ///
+    /// With the `json` feature (part of `enabled`).
+    #[cfg(feature = "json")]
     pub fn to_json(&self) -> Value {
         let events: Vec<Value> = self
             .events()

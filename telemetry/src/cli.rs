@@ -80,6 +80,9 @@ use crate::status::Status;
 /// assert_eq!(args.command, Some(telemetry::cli::TelemetryCommand::Disable));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, clap::Subcommand)]
+// Doc comments of a clap type become the help of the command it is flattened into when
+// that command has none of its own: these say so explicitly (tests/help.rs).
+#[command(about = None, long_about = None)]
 pub enum Telemetry {
     /// Show or change anonymous usage telemetry.
     Telemetry(TelemetryArgs),
@@ -118,6 +121,7 @@ impl Telemetry {
 /// # let _ = config;
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::Args)]
+#[command(about = None, long_about = None)]
 pub struct DisableFlag {
     /// Send no anonymous usage data for this run.
     #[arg(long = "disable-telemetry", global = true)]
@@ -150,7 +154,7 @@ impl DisableFlag {
 /// assert_eq!(args.command, None);
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, clap::Args)]
-#[command(about = "Show or change anonymous usage telemetry")]
+#[command(about = "Show or change anonymous usage telemetry", long_about = None)]
 pub struct TelemetryArgs {
     /// What to do (default: `status`).
     #[command(subcommand)]
@@ -183,6 +187,7 @@ impl TelemetryArgs {
 /// assert!(String::from_utf8(out).unwrap().starts_with("Telemetry is off"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, clap::Subcommand)]
+#[command(about = None, long_about = None)]
 #[non_exhaustive]
 pub enum TelemetryCommand {
     /// Show whether telemetry is on, which setting decided, and where its state is kept.
@@ -260,8 +265,11 @@ impl TelemetryCommand {
             TelemetryCommand::Events { json, markdown } => {
                 let catalog = crate::catalog();
                 let text = if *json {
+                    #[cfg(feature = "json")]
                     let mut text =
                         serde_json::to_string_pretty(&catalog.to_json()).unwrap_or_default();
+                    #[cfg(not(feature = "json"))]
+                    let mut text = compiled_out_json();
                     text.push('\n');
                     text
                 } else if *markdown {
@@ -271,6 +279,7 @@ impl TelemetryCommand {
                 };
                 out.write_all(text.as_bytes()).map(|()| true)
             }
+            #[cfg(feature = "json")]
             TelemetryCommand::Log { json } => match crate::sent_log(config) {
                 Ok(lines) => write_log(out, config, &lines, *json).map(|()| true),
                 Err(error) => {
@@ -281,6 +290,16 @@ impl TelemetryCommand {
                     Ok(false)
                 }
             },
+            // No wire types in this build: telemetry is compiled out, nothing is logged.
+            #[cfg(not(feature = "json"))]
+            TelemetryCommand::Log { json } => {
+                let text = if *json {
+                    ""
+                } else {
+                    "Nothing is recorded: telemetry is compiled out of this build.\n"
+                };
+                out.write_all(text.as_bytes()).map(|()| true)
+            }
             TelemetryCommand::Local | TelemetryCommand::Level { .. } => {
                 let saved = match self {
                     TelemetryCommand::Level { level } => crate::set_level(config, *level),
@@ -329,6 +348,7 @@ impl TelemetryCommand {
     }
 }
 
+#[cfg(feature = "json")]
 fn write_log(
     out: &mut dyn Write,
     config: &Config,
@@ -418,4 +438,21 @@ fn report_choice(
         )?;
     }
     Ok(())
+}
+
+/// `events --json` of a build without serde_json (compiled out, without the `json`
+/// feature): no event can be sent, so the list is empty; the context fields are written
+/// as serde_json would write them (static ASCII text, which `{:?}` quotes as JSON does).
+#[cfg(not(feature = "json"))]
+fn compiled_out_json() -> String {
+    let context: Vec<String> = crate::CONTEXT_FIELDS
+        .iter()
+        .map(|(field, description)| {
+            format!("    {{\n      \"description\": {description:?},\n      \"field\": {field:?}\n    }}")
+        })
+        .collect();
+    format!(
+        "{{\n  \"context\": [\n{}\n  ],\n  \"events\": []\n}}",
+        context.join(",\n")
+    )
 }

@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+#[cfg(feature = "json")]
 use crate::sink::Sink;
 
 /// The default bound on how long the exit flush may hold the process.
@@ -31,6 +32,7 @@ pub struct Config {
     pub(crate) write_key: Option<String>,
     pub(crate) host_enabled: Option<bool>,
     pub(crate) flush_timeout: Duration,
+    #[cfg(feature = "json")]
     pub(crate) sink: Option<Box<dyn Sink>>,
     pub(crate) state_dir: Option<PathBuf>,
     pub(crate) cache_dir: Option<PathBuf>,
@@ -63,6 +65,7 @@ impl Config {
             write_key: None,
             host_enabled: None,
             flush_timeout: DEFAULT_FLUSH_TIMEOUT,
+            #[cfg(feature = "json")]
             sink: None,
             state_dir: None,
             cache_dir: None,
@@ -127,12 +130,14 @@ impl Config {
         self
     }
 
-    /// Sends batches to `sink` instead of the HTTP endpoint.
+    /// Sends batches to `sink` instead of the HTTP endpoint. (With the `json` feature,
+    /// part of `enabled`.)
     ///
     /// ```
     /// let config = telemetry::Config::new("app", "1.0").sink(telemetry::sink::DebugSink::new());
     /// # let _ = config;
     /// ```
+    #[cfg(feature = "json")]
     pub fn sink(mut self, sink: impl Sink) -> Self {
         self.sink = Some(Box::new(sink));
         self
@@ -293,6 +298,10 @@ impl Config {
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        #[cfg(feature = "json")]
+        let custom_sink = self.sink.is_some();
+        #[cfg(not(feature = "json"))]
+        let custom_sink = false;
         f.debug_struct("Config")
             .field("app_name", &self.app_name)
             .field("app_version", &self.app_version)
@@ -300,7 +309,7 @@ impl fmt::Debug for Config {
             .field("write_key", &self.write_key.as_ref().map(|_| "<redacted>"))
             .field("host_enabled", &self.host_enabled)
             .field("flush_timeout", &self.flush_timeout)
-            .field("custom_sink", &self.sink.is_some())
+            .field("custom_sink", &custom_sink)
             .field("state_dir", &self.state_dir)
             .finish_non_exhaustive()
     }

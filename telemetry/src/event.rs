@@ -58,7 +58,44 @@ pub struct Event {
     pub context: Context,
     /// What happened: `event_category`, `event_name`, `elapsed`, `success`, `args`,
     /// `error`, and for steps `command` and `invocation_id` (see the README).
+    /// Serialized in that order, then any other key, whatever serde_json's features.
+    #[serde(serialize_with = "ordered_properties")]
     pub properties: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The documented properties first, in the README's order; the others after them.
+const PROPERTY_ORDER: [&str; 9] = [
+    "event_category",
+    "event_name",
+    "elapsed",
+    "success",
+    "args",
+    "error",
+    "aggregate",
+    "command",
+    "invocation_id",
+];
+
+/// Writes `properties` in [`PROPERTY_ORDER`]: the wire order does not depend on
+/// serde_json's `preserve_order` feature (which this crate does not turn on, so that a
+/// host's own maps keep their behaviour).
+fn ordered_properties<S: serde::Serializer>(
+    properties: &serde_json::Map<String, serde_json::Value>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(Some(properties.len()))?;
+    for key in PROPERTY_ORDER {
+        if let Some(value) = properties.get(key) {
+            map.serialize_entry(key, value)?;
+        }
+    }
+    for (key, value) in properties {
+        if !PROPERTY_ORDER.contains(&key.as_str()) {
+            map.serialize_entry(key, value)?;
+        }
+    }
+    map.end()
 }
 
 /// The context every event carries.

@@ -92,6 +92,19 @@
 //! See the README for the event format field by field, every environment variable, and
 //! how to send events to your own receiver.
 
+// The sink API is behind `json` (part of `enabled`): a build without it (compiled out)
+// documents the links above as links to the full documentation.
+#![cfg_attr(
+    not(feature = "json"),
+    doc = "",
+    doc = "[`Sink`]: https://docs.rs/cli-telemetry/latest/telemetry/trait.Sink.html",
+    doc = "[`sink::HttpSink`]: https://docs.rs/cli-telemetry/latest/telemetry/sink/struct.HttpSink.html",
+    doc = "[`sink::DebugSink`]: https://docs.rs/cli-telemetry/latest/telemetry/sink/struct.DebugSink.html",
+    doc = "[`sink::FileSink`]: https://docs.rs/cli-telemetry/latest/telemetry/sink/struct.FileSink.html",
+    doc = "[`sink::OtlpSink`]: https://docs.rs/cli-telemetry/latest/telemetry/sink/struct.OtlpSink.html",
+    doc = "[`sink::PostHogSink`]: https://docs.rs/cli-telemetry/latest/telemetry/sink/struct.PostHogSink.html",
+    doc = "[`sent_log`]: https://docs.rs/cli-telemetry/latest/telemetry/fn.sent_log.html"
+)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 // Without `enabled`, the internals that only keep public signatures alive go unused.
@@ -104,6 +117,7 @@ mod catalog;
 mod choice;
 mod config;
 mod error_kind;
+#[cfg(feature = "json")]
 mod event;
 mod guard;
 mod hash;
@@ -115,6 +129,7 @@ mod status;
 mod level;
 mod transparency;
 
+#[cfg(feature = "json")]
 pub mod sink;
 
 #[cfg(feature = "clap")]
@@ -151,17 +166,21 @@ pub use catalog::{catalog, Catalog, CONTEXT_FIELDS};
 pub use choice::{disable, disable_flag, enable, take_disable_flag, DISABLE_FLAG};
 pub use config::{Config, DEFAULT_EVENT_BUDGET, DEFAULT_FLUSH_TIMEOUT};
 pub use error_kind::{io_error_kind, io_kind_name, ErrorKind};
+#[cfg(feature = "json")]
 pub use event::{Batch, Context, Event, NameVersion};
 pub use guard::Guard;
 pub use hash::{ArgHasher, HashArg};
 pub use manual::Call;
 pub use outcome::Outcome;
+#[cfg(feature = "json")]
 pub use sink::{Sink, SinkError};
 pub use source::{parse_bool, Source};
 pub use status::Status;
 // Local-first transparency.
 pub use level::Level;
-pub use transparency::{sent_log, set_level, set_local, LastSent, LogOutcome, LoggedEvent};
+#[cfg(feature = "json")]
+pub use transparency::{sent_log, LoggedEvent};
+pub use transparency::{set_level, set_local, LastSent, LogOutcome};
 
 pub use telemetry_macros::tracked_command;
 

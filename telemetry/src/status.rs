@@ -56,7 +56,7 @@ pub struct Status {
     /// The user's saved level ([`set_level`](crate::set_level)), when one is saved.
     pub saved_level: Option<Level>,
     /// The newest line of the local log: when the last batch went out and whether it was
-    /// accepted (see [`sent_log`](crate::sent_log)).
+    /// accepted (see `telemetry::sent_log`).
     pub last_sent: Option<LastSent>,
 }
 

@@ -3,22 +3,28 @@
 
 use std::io;
 
+#[cfg(feature = "json")]
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+#[cfg(feature = "json")]
 use crate::event::Event;
 use crate::level::Level;
 use crate::status::Status;
 
-/// What happened to an event in the [local log](sent_log).
+/// What happened to an event in the local log (`sent_log`).
 ///
 /// ```
 /// let outcome: telemetry::LogOutcome = serde_json::from_str("\"sent\"").unwrap();
 /// assert_eq!(outcome, telemetry::LogOutcome::Sent);
 /// assert_eq!(telemetry::LogOutcome::Local.as_str(), "local");
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "json",
+    derive(Serialize, Deserialize),
+    serde(rename_all = "lowercase")
+)]
 #[non_exhaustive]
 pub enum LogOutcome {
     /// The receiver accepted the batch holding it (a 2xx, or a sink's `Ok`).
@@ -60,6 +66,7 @@ impl LogOutcome {
 /// assert_eq!(logged.outcome, telemetry::LogOutcome::Dropped);
 /// assert_eq!(logged.event.event, "command_init");
 /// ```
+#[cfg(feature = "json")]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct LoggedEvent {
@@ -91,6 +98,7 @@ pub struct LastSent {
     pub outcome: LogOutcome,
 }
 
+#[cfg(feature = "json")]
 /// The local log of the last events delivered, dropped (with why) or, in local-only
 /// mode, recorded: oldest first. For hosts without the `clap` subcommand (`<tool>
 /// telemetry log`).
@@ -115,7 +123,7 @@ pub fn sent_log(config: &Config) -> io::Result<Vec<LoggedEvent>> {
 }
 
 /// Saves the user's choice of **local-only** mode and returns the resulting status:
-/// events are built and written to the [local log](sent_log), never sent (no network,
+/// events are built and written to the local log (`sent_log`), never sent (no network,
 /// no spool), so the user (or their company's policy) can look at what would go out
 /// before opting in with [`enable`](crate::enable).
 ///

@@ -4,7 +4,7 @@
 //! The expected `.stderr` files are rustc's own output, which changes between compiler
 //! releases, so the cases run only on the stable release they were written for (1.95);
 //! on any other compiler the test is reported as ignored, with the reason. Refresh the
-//! expected output with `TRYBUILD=overwrite cargo test -p telemetry --test ui`.
+//! expected output with `TRYBUILD=overwrite cargo test -p cli-telemetry --test ui`.
 //!
 //! Without the `enabled` feature the macros expand to the function as written, so these
 //! cases (which test the expansion) do not apply.

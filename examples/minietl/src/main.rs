@@ -59,15 +59,17 @@ enum Command {
 
 fn telemetry_config(disable_flag: bool) -> telemetry::Config {
     let config = telemetry::Config::new("minietl", env!("CARGO_PKG_VERSION"))
-        // Shows what would be sent until an endpoint is configured with
-        // MINIETL_TELEMETRY_ENDPOINT (which takes precedence over this sink).
-        .sink(telemetry::sink::DebugSink::new())
         .write_key("minietl-example-key");
     // Test hook: the integration tests try the host's sample rate through this variable.
     let config = match std::env::var("MINIETL_EXAMPLE_SAMPLE_RATE").map(|rate| rate.parse()) {
         Ok(Ok(rate)) => config.sample_rate(rate),
         _ => config,
     };
+    // Shows what would be sent until an endpoint is configured with
+    // MINIETL_TELEMETRY_ENDPOINT (which takes precedence over this sink). Sinks and the
+    // wire types are not in a compiled-out build (no serde_json there), hence the cfg.
+    #[cfg(feature = "telemetry")]
+    let config = config.sink(telemetry::sink::DebugSink::new());
     if disable_flag {
         config.enabled(false)
     } else {

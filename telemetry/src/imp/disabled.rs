@@ -67,6 +67,7 @@ pub(crate) fn set_level(_config: &Config, _level: crate::level::Level) -> io::Re
     Ok(Status::off(Source::CompiledOut))
 }
 
+#[cfg(feature = "json")]
 pub(crate) fn sent_log(_config: &Config) -> io::Result<Vec<crate::transparency::LoggedEvent>> {
     Ok(Vec::new())
 }

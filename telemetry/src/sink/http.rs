@@ -18,10 +18,12 @@ pub(crate) use super::post::tls_problem;
 ///   is abandoned when it overruns, so a resolver that never answers holds nothing past
 ///   the bound. (These bound the worker thread; the host's exit is bounded separately,
 ///   by `flush_timeout`.)
-/// - TLS certificates and host names are always verified (rustls with the Mozilla root
-///   store, from the default `tls` cargo feature). A build without `tls` can only reach
-///   `http://` loopback endpoints; an `https://` endpoint then delivers nothing and says
-///   so in debug mode.
+/// - TLS certificates and host names are always verified: rustls with ring and the
+///   Mozilla root store (the default `tls` cargo feature), the platform's TLS library and
+///   roots (`native-tls`), or rustls with the host's installed crypto provider
+///   (`rustls-no-provider`). A build without any of them can only reach `http://`
+///   loopback endpoints; an `https://` endpoint then delivers nothing and says so in
+///   debug mode.
 /// - One connection is kept alive and reused across batches.
 /// - Redirects are not followed (a `3xx` is a rejection).
 /// - A loopback endpoint is always reached directly, never through a proxy named in

@@ -58,6 +58,12 @@ impl Poster {
             // A proxy from the environment must never see (or break) loopback traffic.
             config = config.proxy(None);
         }
+        #[cfg(any(
+            feature = "tls",
+            feature = "native-tls",
+            feature = "rustls-no-provider"
+        ))]
+        let config = config.tls_config(tls_config());
         let agent = config.build().new_agent();
         let unreachable = if check_endpoint {
             super::endpoint::validate(&endpoint)
@@ -156,19 +162,57 @@ fn retry(answer: &Answer) -> SinkError {
     }
 }
 
-/// Why this build cannot send to `url`: an `https://` endpoint in a build without the
-/// `tls` feature.
+/// The TLS stack chosen by cargo feature: `native-tls` (the platform's library and its
+/// root certificates) when it is on, else rustls (`tls`, or `rustls-no-provider` with the
+/// host's crypto provider) with the Mozilla roots.
+#[cfg(any(
+    feature = "tls",
+    feature = "native-tls",
+    feature = "rustls-no-provider"
+))]
+fn tls_config() -> ureq::tls::TlsConfig {
+    let builder = ureq::tls::TlsConfig::builder();
+    #[cfg(feature = "native-tls")]
+    let builder = builder
+        .provider(ureq::tls::TlsProvider::NativeTls)
+        .root_certs(ureq::tls::RootCerts::PlatformVerifier);
+    builder.build()
+}
+
+/// Why this build cannot send to `url`: an `https://` endpoint in a build without any
+/// TLS feature, or with `rustls-no-provider` alone while the host has not installed a
+/// process-default crypto provider (ureq would panic on the worker thread).
 pub(crate) fn tls_problem(url: &str) -> Option<String> {
     let https = url
         .trim()
         .get(..8)
         .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
-    (https && !cfg!(feature = "tls")).then(|| {
-        format!(
+    if !https {
+        return None;
+    }
+    if !cfg!(any(
+        feature = "tls",
+        feature = "native-tls",
+        feature = "rustls-no-provider"
+    )) {
+        return Some(format!(
             "cannot send to {url}: this build of the telemetry crate has no TLS support \
-             (its `tls` cargo feature is off); enable `tls`, or use an http:// loopback endpoint"
-        )
-    })
+             (its `tls`, `native-tls` and `rustls-no-provider` cargo features are off); \
+             enable one, or use an http:// loopback endpoint"
+        ));
+    }
+    #[cfg(all(
+        feature = "rustls-no-provider",
+        not(any(feature = "tls", feature = "native-tls"))
+    ))]
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        return Some(format!(
+            "cannot send to {url}: the telemetry crate was built with `rustls-no-provider` \
+             and no rustls crypto provider is installed; call \
+             `CryptoProvider::install_default` before `telemetry::init`"
+        ));
+    }
+    None
 }
 
 /// `base` with `path` appended, without doubling or losing the `/` between them.
@@ -267,7 +311,10 @@ mod tests {
     fn https_needs_the_tls_feature() {
         assert_eq!(tls_problem("http://127.0.0.1:8080/v1/batch"), None);
         let problem = tls_problem("HTTPS://collector.example.com/v1/batch");
-        assert_eq!(problem.is_some(), !cfg!(feature = "tls"));
+        assert_eq!(
+            problem.is_some(),
+            !cfg!(any(feature = "tls", feature = "native-tls"))
+        );
     }
 
     #[test]

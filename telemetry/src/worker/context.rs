@@ -7,19 +7,112 @@ use crate::event::{Context, NameVersion};
 
 /// Whether the process runs in continuous integration (the usual CI variables).
 pub(crate) fn is_ci() -> bool {
-    ci_info::is_ci()
+    ci_provider().is_some()
+}
+
+/// How a CI provider shows itself in the environment (the rules of the `ci_info` crate,
+/// which this table replaces: one list of variables did not need its two crates).
+enum Probe {
+    /// The variable is set (to anything valid in Unicode).
+    Set(&'static str),
+    /// Every one of the variables is set.
+    AllSet(&'static [&'static str]),
+    /// One of the variables is set.
+    AnySet(&'static [&'static str]),
+    /// The variable has exactly this value.
+    Is(&'static str, &'static str),
+    /// The variable contains this text, ignoring case.
+    Contains(&'static str, &'static str),
+}
+
+/// Known providers, in the order they are tried; names as `exec_info` sends them
+/// after [`provider_name`].
+const CI_PROVIDERS: &[(&str, Probe)] = &[
+    ("Agola", Probe::Set("AGOLA_REPOSITORY_URL")),
+    ("AppCenter", Probe::Set("APPCENTER_BUILD_ID")),
+    ("AppCircle", Probe::Set("AC_APPCIRCLE")),
+    ("AppVeyor", Probe::Set("APPVEYOR")),
+    ("AWS CodeBuild", Probe::Set("CODEBUILD_BUILD_ARN")),
+    ("Azure Pipelines", Probe::Set("TF_BUILD")),
+    ("Bamboo", Probe::Set("bamboo_planKey")),
+    ("Bitbucket Pipelines", Probe::Set("BITBUCKET_COMMIT")),
+    ("Bitrise", Probe::Set("BITRISE_IO")),
+    ("Buddy", Probe::Set("BUDDY_WORKSPACE_ID")),
+    ("Buildkite", Probe::Set("BUILDKITE")),
+    ("CircleCI", Probe::Set("CIRCLECI")),
+    ("Cirrus CI", Probe::Set("CIRRUS_CI")),
+    ("Codefresh", Probe::Set("CF_BUILD_ID")),
+    ("Codemagic", Probe::Set("CM_BUILD_ID")),
+    ("Codeship", Probe::Is("CI_NAME", "codeship")),
+    ("Drone", Probe::Set("DRONE")),
+    ("dsari", Probe::Set("DSARI")),
+    ("Earthly", Probe::Set("EARTHLY_CI")),
+    ("Flow CI", Probe::Set("FLOWCI_JOB_BUILD_NUM")),
+    ("Gitea Actions", Probe::Set("GITEA_ACTIONS")),
+    ("GitHub Actions", Probe::Set("GITHUB_ACTIONS")),
+    ("GitLab CI", Probe::Set("GITLAB_CI")),
+    ("Gerrit", Probe::Set("GERRIT_PROJECT")),
+    ("GoCD", Probe::Set("GO_PIPELINE_LABEL")),
+    ("Google Cloud Build", Probe::Set("BUILDER_OUTPUT")),
+    ("Harness CI", Probe::Set("HARNESS_BUILD_ID")),
+    ("Heroku", Probe::Contains("NODE", "heroku")),
+    ("Hudson", Probe::Set("HUDSON_URL")),
+    ("Jenkins", Probe::AllSet(&["JENKINS_URL", "BUILD_ID"])),
+    (
+        "JenkinsX",
+        Probe::AllSet(&["JX_CHART_REPOSITORY", "BUILD_ID"]),
+    ),
+    ("Layer CI", Probe::Set("LAYERCI")),
+    ("Magnum CI", Probe::Set("MAGNUM")),
+    ("Netlify CI", Probe::Is("NETLIFY", "true")),
+    ("Nevercode", Probe::Set("NEVERCODE")),
+    ("Prow", Probe::Set("PROW_JOB_ID")),
+    ("Render", Probe::Set("RENDER")),
+    ("Sail CI", Probe::Set("SAILCI")),
+    ("Screwdriver", Probe::Set("SCREWDRIVER")),
+    ("Semaphore", Probe::Set("SEMAPHORE")),
+    ("SourceHut", Probe::Contains("JOB_URL", "builds.sr.ht")),
+    ("Strider CD", Probe::Set("STRIDER")),
+    ("TaskCluster", Probe::AllSet(&["TASK_ID", "RUN_ID"])),
+    ("TeamCity", Probe::Set("TEAMCITY_VERSION")),
+    ("Travis CI", Probe::Set("TRAVIS")),
+    ("Vela", Probe::Set("VELA_BUILD_NUMBER")),
+    ("Vercel", Probe::AnySet(&["NOW_BUILDER", "VERCEL"])),
+    ("Woodpecker CI", Probe::Is("CI", "woodpecker")),
+    ("Xcode Cloud", Probe::Set("CI_XCODE_PROJECT")),
+    ("Xcode Server", Probe::Set("XCS")),
+];
+
+/// Variables that say "CI" without naming a provider.
+const GENERIC_CI: &[&str] = &["CI", "CONTINUOUS_INTEGRATION", "BUILD_NUMBER", "RUN_ID"];
+
+/// `None` outside CI; in CI, the provider's display name when it is a known one.
+fn ci_provider() -> Option<Option<&'static str>> {
+    let set = |name: &str| std::env::var(name).is_ok();
+    let found = CI_PROVIDERS.iter().find(|(_, probe)| match *probe {
+        Probe::Set(name) => set(name),
+        Probe::AllSet(names) => names.iter().all(|name| set(name)),
+        Probe::AnySet(names) => names.iter().any(|name| set(name)),
+        Probe::Is(name, value) => std::env::var(name).is_ok_and(|found| found == value),
+        Probe::Contains(name, text) => std::env::var(name)
+            .is_ok_and(|found| found.to_lowercase().contains(&text.to_lowercase())),
+    });
+    match found {
+        Some((name, _)) => Some(Some(name)),
+        None => GENERIC_CI.iter().any(|name| set(name)).then_some(None),
+    }
 }
 
 /// Detects the context of this process.
 pub(crate) fn detect(app_name: &str, app_version: &str, session_id: String) -> Context {
-    let ci = ci_info::get();
+    let ci = ci_provider();
     Context {
         library: NameVersion {
             name: app_name.to_owned(),
             version: app_version.to_owned(),
         },
         telemetry: NameVersion {
-            name: env!("CARGO_PKG_NAME").to_owned(),
+            name: "telemetry".to_owned(), // the wire name, not the package name
             version: env!("CARGO_PKG_VERSION").to_owned(),
         },
         os: NameVersion {
@@ -29,8 +122,8 @@ pub(crate) fn detect(app_name: &str, app_version: &str, session_id: String) -> C
         arch: std::env::consts::ARCH.to_owned(),
         cpu: std::thread::available_parallelism()
             .map_or(1, |count| u32::try_from(count.get()).unwrap_or(u32::MAX)),
-        ci_run: ci.ci,
-        exec_info: exec_info(ci.name.as_deref()),
+        ci_run: ci.is_some(),
+        exec_info: exec_info(ci.flatten()),
         session_id,
     }
 }
@@ -111,6 +204,18 @@ mod tests {
     fn provider_names_are_snake_case() {
         assert_eq!(provider_name("GitHub Actions"), "github_actions");
         assert_eq!(provider_name("CircleCI"), "circleci");
+        assert_eq!(provider_name("AWS CodeBuild"), "aws_codebuild");
+    }
+
+    #[test]
+    fn every_provider_has_a_distinct_wire_name() {
+        let mut names: Vec<String> = CI_PROVIDERS
+            .iter()
+            .map(|(name, _)| provider_name(name))
+            .collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), CI_PROVIDERS.len());
     }
 
     #[test]

@@ -31,14 +31,16 @@
 //! (what follows is a relative fragment, without the home directory or user name);
 //! IPv6 addresses are not recognised.
 //!
-//! Built on the `regex` crate: a well-kept, linear-time engine (no catastrophic
-//! backtracking on hostile input), with ASCII-only classes so only the small case-folding table is
-//! linked in. Hand-written scanners for a dozen token grammars would be harder to review.
+//! Built on the `regex-lite` crate: the `regex` project's small, linear-time engine (no
+//! catastrophic backtracking on hostile input), ASCII-only and without Unicode tables,
+//! which this scrubber does not need; it runs only with `error_messages(true)`, on the
+//! worker thread. Hand-written scanners for a dozen token grammars would be harder to
+//! review.
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
-use regex::{Captures, Regex};
+use regex_lite::{Captures, Regex};
 
 /// Characters that end an unquoted path or value.
 const STOP: &str = r#" \t\r\n"'`<>|()\[\]{},;"#;
@@ -332,7 +334,7 @@ pub(crate) fn scrub_with(text: &str, identity: &Identity) -> String {
 }
 
 fn replace(pattern: &Regex, text: &str, placeholder: &str) -> String {
-    match pattern.replace_all(text, regex::NoExpand(placeholder)) {
+    match pattern.replace_all(text, regex_lite::NoExpand(placeholder)) {
         Cow::Borrowed(_) => text.to_owned(),
         Cow::Owned(changed) => changed,
     }
@@ -341,7 +343,7 @@ fn replace(pattern: &Regex, text: &str, placeholder: &str) -> String {
 /// The home directory, with either separator, ASCII case-insensitively, as a whole path
 /// component: `/home/al` must not match inside `/home/alice`.
 fn home_pattern(home: &str) -> Option<Regex> {
-    let parts: Vec<String> = home.split(['/', '\\']).map(regex::escape).collect();
+    let parts: Vec<String> = home.split(['/', '\\']).map(regex_lite::escape).collect();
     let case = if home.is_ascii() { "(?i)" } else { "" };
     Regex::new(&format!(
         r"{case}{}([/\\]|$|[^A-Za-z0-9._-])",
@@ -355,7 +357,7 @@ fn word_pattern(name: &str) -> Option<Regex> {
     let case = if name.is_ascii() { "(?i)" } else { "" };
     Regex::new(&format!(
         "{case}(^|[^A-Za-z0-9_]){}($|[^A-Za-z0-9_])",
-        regex::escape(name)
+        regex_lite::escape(name)
     ))
     .ok()
 }
