@@ -15,9 +15,11 @@ use crate::status::Status;
 /// What happened to an event in the local log (`sent_log`).
 ///
 /// ```
+/// assert_eq!(telemetry::LogOutcome::Local.as_str(), "local");
+/// # #[cfg(feature = "json")] {
 /// let outcome: telemetry::LogOutcome = serde_json::from_str("\"sent\"").unwrap();
 /// assert_eq!(outcome, telemetry::LogOutcome::Sent);
-/// assert_eq!(telemetry::LogOutcome::Local.as_str(), "local");
+/// # }
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(
