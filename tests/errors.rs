@@ -47,6 +47,13 @@ fn a_guard_dropped_at_once_is_reported_in_debug_mode() {
     assert!(run
         .stderr
         .contains("`let _telemetry = telemetry::init(..)`"));
+    // And the call made after it says that it is lost.
+    assert!(
+        run.stderr
+            .contains("[telemetry] command_after was called after the telemetry guard was dropped"),
+        "{}",
+        run.stderr
+    );
     // A guard kept for the whole run says nothing.
     let kept = host(&sandbox, "kept");
     assert!(
@@ -56,6 +63,9 @@ fn a_guard_dropped_at_once_is_reported_in_debug_mode() {
         "{}",
         kept.stderr
     );
+    assert!(!kept
+        .stderr
+        .contains("after the telemetry guard was dropped"));
 }
 
 #[test]

@@ -15,6 +15,10 @@ use super::record::{CallRecord, Cold, Envelope, Message};
 
 /// True between a successful enabled `init` and the start of the exit flush.
 static RECORDING: AtomicBool = AtomicBool::new(false);
+/// Set by the exit flush in debug mode, instead of clearing [`RECORDING`]: a call made
+/// after it then reaches the out-of-line start of a recorded call, which reports it.
+/// The disabled path stays one load of `RECORDING`; only debug mode pays for the report.
+static CLOSED: AtomicBool = AtomicBool::new(false);
 /// Events dropped because the channel was full (reported in a later event).
 static DROPPED: AtomicU64 = AtomicU64::new(0);
 static CHANNEL: OnceLock<Channel> = OnceLock::new();
@@ -54,9 +58,41 @@ pub(crate) fn is_open() -> bool {
     CHANNEL.get().is_some()
 }
 
-/// Stops recording: calls that start from now on are inert.
+/// Stops recording: calls that start from now on are inert (and, in debug mode,
+/// reported: see [`CLOSED`]).
 pub(crate) fn stop_recording() {
-    RECORDING.store(false, Ordering::Release);
+    if crate::diag::is_debug() {
+        CLOSED.store(true, Ordering::Release);
+    } else {
+        RECORDING.store(false, Ordering::Release);
+    }
+}
+
+/// Whether the exit flush has run (debug mode only; see [`CLOSED`]).
+#[inline]
+pub(crate) fn is_closed() -> bool {
+    CLOSED.load(Ordering::Relaxed)
+}
+
+/// Whether messages are taken: recording, and the exit flush has not run.
+pub(crate) fn is_accepting() -> bool {
+    is_recording() && !is_closed()
+}
+
+/// Debug mode: a tracked call made after the exit flush, said once per process.
+#[cold]
+#[inline(never)]
+pub(crate) fn report_late_call(callsite: &crate::callsite::Callsite) {
+    static SAID: AtomicBool = AtomicBool::new(false);
+    if !SAID.swap(true, Ordering::Relaxed) {
+        crate::diag::debug(format_args!(
+            "{}_{} was called after the telemetry guard was dropped, and is not recorded \
+             (nor is any call after it): keep the guard until the end of `main`, bound to \
+             a name (`let _telemetry = telemetry::init(..)`; `let _ = ..` drops it at once)",
+            callsite.category().as_str(),
+            callsite.name(),
+        ));
+    }
 }
 
 /// Whether tracked calls are being recorded right now.

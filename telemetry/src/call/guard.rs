@@ -143,6 +143,12 @@ impl CallGuard {
 
     #[inline(never)]
     fn begin_active(callsite: &'static Callsite, set_thread_context: bool) -> Self {
+        if channel::is_closed() {
+            channel::report_late_call(callsite);
+            return CallGuard {
+                active: ManuallyDrop::new(None),
+            };
+        }
         let (context, restore) = match callsite.category() {
             Category::Command => {
                 let context = invocation::begin_command(callsite);

@@ -20,7 +20,8 @@ mod record;
 
 pub(crate) use capture::decode as decode_captured;
 pub(crate) use channel::{
-    budget, hash_key, is_open, is_recording, open, send, stop_recording, take_dropped, Channel,
+    budget, hash_key, is_accepting, is_open, is_recording, open, send, stop_recording,
+    take_dropped, Channel,
 };
 pub(crate) use clock::now_ns;
 pub(crate) use counters::{folding, list_folding, Counters, Folded};

@@ -83,7 +83,7 @@ pub(crate) fn sent_log(config: &Config) -> io::Result<Vec<crate::transparency::L
 }
 
 pub(crate) fn track<P: serde::Serialize>(event: &str, properties: P) {
-    if !call::is_recording() {
+    if !call::is_accepting() {
         return;
     }
     let properties = match serde_json::to_value(properties) {

@@ -60,7 +60,7 @@ pub(crate) fn start(start: Start) -> bool {
 /// delivered by then is kept in the spool (durable sinks) for a later attempt.
 pub(crate) fn flush(timeout: Duration) {
     // After shutdown the worker is gone: nothing to wait for.
-    if !call::is_recording() {
+    if !call::is_accepting() {
         return;
     }
     if let Some(worker) = WORKER.get() {
