@@ -29,6 +29,7 @@ variants=(
     "bare-clap: compiled out|$bare|--features off|bare-clap|bare-clap: no dependency"
     "bare-clap: on, no TLS|$bare|--features on|bare-clap|bare-clap: compiled out"
     "bare-clap: on, TLS|$bare|--features tls|bare-clap|bare-clap: compiled out"
+    "bare-clap: on, native-tls|$bare|--features native|bare-clap|bare-clap: compiled out"
     "minietl: compiled out|$ws|-p minietl --no-default-features|minietl|"
     "minietl: on, no TLS|$ws|-p minietl --no-default-features --features telemetry/enabled|minietl|minietl: compiled out"
     "minietl: on, TLS|$ws|-p minietl|minietl|minietl: compiled out"
