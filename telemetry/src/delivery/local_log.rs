@@ -108,7 +108,7 @@ impl LocalLog {
 
     /// Rewrites the log as its newest part plus `lines`, at most half the bound.
     fn rotate(&self, path: &Path, lines: Vec<u8>) -> io::Result<()> {
-        let mut all = match std::fs::read(path) {
+        let mut all = match private_fs::read_capped(path, private_fs::MAX_READ) {
             Ok(bytes) => bytes,
             Err(error) if error.kind() == io::ErrorKind::NotFound => Vec::new(),
             Err(error) => return Err(error),
@@ -133,7 +133,7 @@ impl LocalLog {
 
 /// The lines of the log in `cache_dir`, oldest first; unparsable lines are skipped.
 pub(crate) fn read(cache_dir: &Path) -> io::Result<Vec<LoggedEvent>> {
-    let text = match std::fs::read(cache_dir.join(FILE)) {
+    let text = match crate::fs::read_capped(&cache_dir.join(FILE), crate::fs::MAX_READ) {
         Ok(bytes) => bytes,
         Err(error)
             if matches!(
