@@ -79,7 +79,7 @@ impl LocalLog {
 
     fn write(&self, outcome: LogOutcome, reason: Option<&str>, events: &[Event]) -> io::Result<()> {
         let at = super::timestamp(SystemTime::now());
-        let mut lines = Vec::with_capacity(events.len() * 900);
+        let mut lines = Vec::with_capacity(events.len() * 900 + 1);
         for event in events {
             let line = Line {
                 at: &at,
@@ -99,11 +99,19 @@ impl LocalLog {
                 return self.rotate(&path, lines);
             }
         }
-        private_fs::owner_only()
+        let mut file = private_fs::owner_only()
+            .read(true)
             .append(true)
             .create(true)
-            .open(&path)?
-            .write_all(&lines)
+            .open(&path)?;
+        if !ends_a_line(&mut file)? {
+            // A writer killed in the middle of its append (a write of several pages can
+            // stop part-way) left a torn last line. Starting on a line of our own keeps
+            // the torn one alone, where the reader skips it; written straight after it,
+            // our first line would be glued to it and skipped too.
+            lines.insert(0, b'\n');
+        }
+        file.write_all(&lines)
     }
 
     /// Rewrites the log as its newest part plus `lines`, at most half the bound.
@@ -129,6 +137,18 @@ impl LocalLog {
         }
         private_fs::write_atomic(&self.dir, FILE, &all)
     }
+}
+
+/// Whether `file` is empty or ends with a line end.
+fn ends_a_line(file: &mut std::fs::File) -> io::Result<bool> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    if file.metadata()?.len() == 0 {
+        return Ok(true);
+    }
+    let mut last = [0u8];
+    file.seek(SeekFrom::End(-1))?;
+    file.read_exact(&mut last)?;
+    Ok(last[0] == b'\n')
 }
 
 /// The lines of the log in `cache_dir`, oldest first; unparsable lines are skipped.
@@ -258,6 +278,26 @@ mod tests {
         assert_eq!(read.len(), 200 - first);
         let text = std::fs::read_to_string(dir.path().join(FILE)).unwrap();
         assert_eq!(text.lines().count(), read.len());
+    }
+
+    #[test]
+    fn a_torn_last_line_stays_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = LocalLog::new(dir.path());
+        log.record(LogOutcome::Sent, None, &[event("a")]);
+        // A writer killed part-way through its append.
+        let path = dir.path().join(FILE);
+        let mut text = std::fs::read(&path).unwrap();
+        let whole = text.len();
+        text.extend_from_within(..whole / 2);
+        std::fs::write(&path, &text).unwrap();
+        log.record(LogOutcome::Sent, None, &[event("b")]);
+        let names: Vec<_> = read(dir.path())
+            .unwrap()
+            .into_iter()
+            .map(|line| line.event.event)
+            .collect();
+        assert_eq!(names, ["a", "b"]);
     }
 
     #[test]

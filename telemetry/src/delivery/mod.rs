@@ -185,6 +185,29 @@ pub(crate) enum Sent {
     Gone,
 }
 
+/// The answer to one network attempt, before its bookkeeping (see
+/// [`Delivery::attempt`]).
+pub(crate) struct Attempt {
+    result: Result<(), SinkError>,
+    /// Events dropped as too large for the receiver on their own.
+    too_large: u64,
+    took: Duration,
+}
+
+impl Attempt {
+    /// How the attempt ended.
+    pub(crate) fn sent(&self) -> Sent {
+        match &self.result {
+            Ok(()) => Sent::Delivered,
+            Err(error) => match error.action() {
+                Action::Retry(_) => Sent::Retry,
+                Action::Drop | Action::Split => Sent::Rejected,
+                Action::Stop => Sent::Gone,
+            },
+        }
+    }
+}
+
 /// What the exit path needs to save undelivered events without the worker.
 pub(crate) struct ExitHandles {
     pub(crate) spool: Option<Arc<Spool>>,
@@ -364,11 +387,38 @@ impl Delivery {
         self.round_trip
     }
 
-    /// One network attempt (no lock held by the caller). Updates the delivery record.
-    pub(crate) fn send(&mut self, batch: &Batch) -> Sent {
+    /// One network attempt (no lock held by the caller), without any bookkeeping: the
+    /// caller first settles what depends on the answer on disk (deleting delivered
+    /// segments), then hands the attempt to [`settle`](Delivery::settle).
+    ///
+    /// Why in that order: a process killed between a receiver's 2xx and the deletion of
+    /// the segments it answered for leaves them to be sent again by the next run (the
+    /// at-least-once window, which `messageId` lets receivers close). Deleting them
+    /// first keeps that window to the parsing of the answer and one `unlink` per
+    /// segment; the bookkeeping after it (the delivery record, replaced by a synced
+    /// write, and the sent log) used to sit inside it, and a kill there sent a batch
+    /// twice (`tests/crash.rs` measures it). A kill after the deletion and before the
+    /// bookkeeping loses no event: at worst a back-off stays recorded a little longer
+    /// or the sent log misses the lines of a batch that went out.
+    pub(crate) fn attempt(&mut self, batch: &Batch) -> Attempt {
         let started = Instant::now();
         let mut too_large = 0;
         let result = send_halving(&mut *self.sink, batch, &mut too_large);
+        Attempt {
+            result,
+            too_large,
+            took: started.elapsed(),
+        }
+    }
+
+    /// The bookkeeping of an [`attempt`](Delivery::attempt): the delivery record, the
+    /// sent log, the count of lost events, a `410 Gone`.
+    pub(crate) fn settle(&mut self, batch: &Batch, attempt: Attempt) -> Sent {
+        let Attempt {
+            result,
+            too_large,
+            took,
+        } = attempt;
         self.record_lost(too_large);
         let events = batch.batch.len();
         // For `status`: written only when the outcome changes.
@@ -384,7 +434,7 @@ impl Delivery {
             .note_outcome(&outcome, events, RECORD_WAIT);
         match result {
             Ok(()) => {
-                self.round_trip = Some(started.elapsed());
+                self.round_trip = Some(took);
                 self.delivery_state.succeeded();
                 self.log_accepted(&batch.batch);
                 Sent::Delivered
@@ -429,9 +479,12 @@ impl Delivery {
     }
 
     fn stop(&mut self, why: &str, events: u64) {
+        // The spool first, then the record: a process killed in between leaves no
+        // segment behind a recorded `410` (where no later run would ever clear it), only
+        // a `410` not yet recorded, which the next attempt meets again.
+        let cleared = self.spool.as_ref().map_or(0, |spool| spool.clear());
         self.delivery_state.gone();
         self.stopped = true;
-        let cleared = self.spool.as_ref().map_or(0, |spool| spool.clear());
         self.record_lost(events + cleared);
         crate::diag::debug(format_args!(
             "the receiver answered {why}: this installation sends nothing for {} days",
@@ -495,12 +548,14 @@ impl Delivery {
             sent_at: timestamp(SystemTime::now()),
         };
         busy(true);
-        let sent = self.send(&batch);
+        let attempt = self.attempt(&batch);
         busy(false);
-        match sent {
+        // Deleted before the bookkeeping: see `attempt`.
+        match attempt.sent() {
             Sent::Delivered | Sent::Rejected | Sent::Gone => claim.commit(),
             Sent::Retry => claim.release(),
         }
+        self.settle(&batch, attempt);
         true
     }
 

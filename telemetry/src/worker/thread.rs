@@ -562,14 +562,17 @@ fn dispatch(core: &mut Core, delivery: &mut Delivery, batch_size: usize) -> Job 
 /// Sends a batch of pending events and settles it. Returns `false` if the worker must
 /// end (the exit path took over).
 fn send_pending(shared: &Shared, delivery: &mut Delivery, batch: Arc<Batch>) -> bool {
-    let sent = delivery.send(&batch);
+    let attempt = delivery.attempt(&batch);
     let mut core = shared.core();
     let spooled_as = core
         .in_flight
         .take()
         .map(|in_flight| in_flight.spooled_as)
         .unwrap_or_default();
-    match sent {
+    match attempt.sent() {
+        // Before the bookkeeping, so that a kill in between cannot send the batch again
+        // (see `Delivery::attempt`); and once the batch is no longer in flight, the exit
+        // path does not spool it again either.
         Sent::Delivered | Sent::Rejected | Sent::Gone => delivery.unspool(&spooled_as),
         // Spooled under the core lock, so the exit path sees the batch in flight or on
         // disk, never in between.
@@ -580,6 +583,7 @@ fn send_pending(shared: &Shared, delivery: &mut Delivery, batch: Arc<Batch>) -> 
     }
     let closed = core.closed;
     drop(core);
+    delivery.settle(&batch, attempt);
     !closed
 }
 
