@@ -19,7 +19,10 @@
 //!   segment still exists, so a segment deleted by its sender a moment before is never
 //!   read again. A process that dies mid-send releases its locks with its last breath,
 //!   and the segment is sent by someone else later.
-//! - **Deleted only after a 2xx** (or a permanent rejection, which is counted).
+//! - **Deleted only after a 2xx** (or a permanent rejection, which is counted), and right
+//!   after it, before any other write: a process killed between the answer and the
+//!   deletion leaves the segment to be sent again (at least once, never lost), so that
+//!   window is kept to the deletion itself (see `Delivery::attempt`).
 //! - **Bounded.** [`MAX_BYTES`] in all and [`MAX_AGE`] per segment: beyond them the
 //!   oldest segments are dropped first, and the events in them counted as lost.
 
