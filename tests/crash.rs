@@ -5,7 +5,8 @@
 //! After every kill the sandbox is inspected file by file ([`census`]): each file is one
 //! the library wrote whole (the state file and the delivery records parse and hold what
 //! the library's readers require, every spool segment holds as many complete JSON lines
-//! as its name says, every line of the sent log parses), or a hidden temporary no reader
+//! as its name says, every line of the sent log parses or is the start of a line cut
+//! short, alone on its line, which the reader skips), or a hidden temporary no reader
 //! ever opens, or an empty lock file. Then, per test:
 //!
 //! - delivery: every event ever seen in a spool, or accepted by the receiver, is
@@ -18,7 +19,8 @@
 //!   request reaches the receiver after it;
 //! - first runs: a first run killed anywhere leaves no state file or one whole state
 //!   file, whose id the next run keeps;
-//! - `410 Gone`: once the delivery record says gone, no later kill loses that.
+//! - `410 Gone`: once the delivery record says gone, no later kill loses that, nothing
+//!   more is sent, and no spool segment is left behind it.
 //!
 //! The schedule (which receiver behaviour, how long before the kill) comes from a
 //! xorshift generator whose seed is printed; `CRASH_SEED=<seed>` replays the schedule
