@@ -150,18 +150,11 @@ fn hex(bytes: &[u8]) -> String {
 /// Reads the state file in `dir`. Never writes.
 pub(crate) fn load(dir: &Path) -> Loaded {
     let path = dir.join(STATE_FILE);
-    let bytes = match fs::read_capped(&path, fs::MAX_READ) {
-        Ok(bytes) => bytes,
-        // A parent that is not a directory: no state file can exist there (creating it
-        // will fail next, and report that).
-        Err(error)
-            if matches!(
-                error.kind(),
-                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-            ) =>
-        {
-            return Loaded::Missing
-        }
+    let bytes = match fs::read_if_present(&path) {
+        Ok(Some(bytes)) => bytes,
+        // Also when the parent is not a directory: creating the file will fail next, and
+        // report that.
+        Ok(None) => return Loaded::Missing,
         Err(error) => return Loaded::Unreadable(format!("{}: {error}", path.display())),
     };
     match serde_json::from_slice::<State>(&bytes) {
