@@ -428,6 +428,13 @@ impl Delivery {
         }
     }
 
+    /// Events given up on without an attempt (the receiver stopped this installation):
+    /// counted as lost, and logged as dropped with `reason`.
+    pub(crate) fn discard(&mut self, events: &[Event], reason: &str) {
+        self.record_lost(events.len() as u64);
+        self.log(LogOutcome::Dropped, Some(reason), events);
+    }
+
     fn stop(&mut self, why: &str, events: u64) {
         self.delivery_state.gone();
         self.stopped = true;
