@@ -198,6 +198,35 @@ fn local_mode_records_sends_nothing_and_enable_sends_only_what_follows() {
 }
 
 #[test]
+fn local_mode_keeps_the_exit_bound_with_a_receiver_that_never_answers() {
+    // The endpoint accepts connections and never answers: a run that tried to send would
+    // wait out its flush timeout at exit. Local-only mode never opens a socket.
+    let server = Server::start(Mode::Blackhole);
+    let reference = {
+        let sandbox = Sandbox::new();
+        (0..3)
+            .map(|_| minietl(&sandbox, &RUN, &[("DO_NOT_TRACK", "1")]).elapsed)
+            .min()
+            .unwrap()
+    };
+    let sandbox = Sandbox::new();
+    minietl(&sandbox, &["telemetry", "local"], &[]);
+    let run = run_against(&sandbox, &server, &RUN, &[]);
+    assert_eq!(stdout(&run), "loaded 5 rows\n");
+    let delay = run.elapsed.saturating_sub(reference);
+    // The library's default flush timeout, plus start-up noise of a debug build on a
+    // loaded machine: a bound for a hang, not a measurement.
+    assert!(
+        delay <= Duration::from_millis(200) + Duration::from_secs(1),
+        "exit delayed by {delay:?}"
+    );
+    assert_eq!(server.request_count(), 0, "nothing was sent");
+    let lines = log_lines(&sandbox);
+    assert_eq!(lines.len(), 8, "every event recorded locally");
+    assert!(lines.iter().all(|line| line["outcome"] == "local"));
+}
+
+#[test]
 fn events_given_up_after_a_410_are_logged_as_dropped_with_the_reason() {
     let server = Server::start(Mode::Gone);
     let sandbox = Sandbox::new();
