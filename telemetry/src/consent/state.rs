@@ -172,7 +172,8 @@ pub(crate) fn load(dir: &Path) -> Loaded {
             "{}: the anonymous id or the hash key is malformed",
             path.display()
         )),
-        // serde_json's message names the line and column, never the file's content.
+        // serde_json's message names the line and column, and may quote a value of the
+        // wrong type; it stays on this machine (the run has telemetry off).
         Err(error) => Loaded::Unreadable(format!("{}: {error}", path.display())),
     }
 }
