@@ -22,7 +22,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 mod admission;
-mod backoff;
+// Crate-visible for the sinks' tests, which check a parsed `Retry-After` against its caps.
+pub(crate) mod backoff;
 mod delivery_state;
 mod local_log;
 mod spool;
