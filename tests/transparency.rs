@@ -198,6 +198,72 @@ fn local_mode_records_sends_nothing_and_enable_sends_only_what_follows() {
 }
 
 #[test]
+fn local_mode_keeps_the_exit_bound_with_a_receiver_that_never_answers() {
+    // The endpoint accepts connections and never answers: a run that tried to send would
+    // wait out its flush timeout at exit. Local-only mode never opens a socket.
+    let server = Server::start(Mode::Blackhole);
+    let reference = {
+        let sandbox = Sandbox::new();
+        (0..3)
+            .map(|_| minietl(&sandbox, &RUN, &[("DO_NOT_TRACK", "1")]).elapsed)
+            .min()
+            .unwrap()
+    };
+    let sandbox = Sandbox::new();
+    minietl(&sandbox, &["telemetry", "local"], &[]);
+    let run = run_against(&sandbox, &server, &RUN, &[]);
+    assert_eq!(stdout(&run), "loaded 5 rows\n");
+    let delay = run.elapsed.saturating_sub(reference);
+    // The library's default flush timeout, plus start-up noise of a debug build on a
+    // loaded machine: a bound for a hang, not a measurement.
+    assert!(
+        delay <= Duration::from_millis(200) + Duration::from_secs(1),
+        "exit delayed by {delay:?}"
+    );
+    assert_eq!(server.request_count(), 0, "nothing was sent");
+    let lines = log_lines(&sandbox);
+    assert_eq!(lines.len(), 8, "every event recorded locally");
+    assert!(lines.iter().all(|line| line["outcome"] == "local"));
+}
+
+#[test]
+fn events_given_up_after_a_410_are_logged_as_dropped_with_the_reason() {
+    let server = Server::start(Mode::Gone);
+    let sandbox = Sandbox::new();
+    run_against(&sandbox, &server, &RUN, &[]);
+    let first = log_lines(&sandbox);
+    assert!(
+        !first.is_empty(),
+        "the batch the receiver refused is logged"
+    );
+    assert!(first.iter().all(|line| line["outcome"] == "dropped"
+        && line["reason"]
+            .as_str()
+            .is_some_and(|reason| reason.contains("stopped this installation"))));
+    let requests = server.request_count();
+
+    // The next run sends nothing: its events are given up on at once, and the log says so.
+    run_against(&sandbox, &server, &RUN, &[]);
+    assert_eq!(server.request_count(), requests, "nothing sent after a 410");
+    let lines = log_lines(&sandbox);
+    let given_up: Vec<&Value> = lines[first.len()..].iter().collect();
+    assert_eq!(
+        given_up.len(),
+        8,
+        "every event of the second run: {lines:?}"
+    );
+    for line in given_up {
+        assert_eq!(line["outcome"], "dropped");
+        assert_eq!(
+            line["reason"],
+            "the receiver stopped this installation (410 Gone)"
+        );
+    }
+    let text = stdout(&minietl(&sandbox, &["telemetry", "log"], &[]));
+    assert!(text.contains("(410 Gone)"), "{text}");
+}
+
+#[test]
 fn events_spooled_before_the_opt_in_are_dropped_and_logged() {
     let server = Server::start(Mode::Refused);
     let sandbox = Sandbox::new();

@@ -178,7 +178,10 @@ impl Catalog {
             out,
             "Any one of these turns telemetry off: `DO_NOT_TRACK=1`, `{prefix}_TELEMETRY_DISABLED=1`, \
              `{app} telemetry disable` (saved), or `--disable-telemetry` for one run. \
-             `{app} telemetry status` tells whether it is on and why. \
+             `{app} telemetry level errors` (or `{prefix}_TELEMETRY_LEVEL=errors`) sends \
+             failures only; `{app} telemetry local` records events on this machine without \
+             sending them, and `{app} telemetry log` shows what was recorded, sent or \
+             dropped. `{app} telemetry status` tells whether it is on and why. \
              `{prefix}_TELEMETRY_DEBUG=1` prints every event on stderr instead of sending it.\n"
         );
         let _ = writeln!(out, "## Events\n");
@@ -198,7 +201,9 @@ impl Catalog {
             "\nEvery event also carries `elapsed` (seconds), `success`, on failure `error.kind` \
              (the type of the error, never its message), and for steps the command they ran \
              under. A step called many times is summarised in one aggregate event (count, \
-             failures, total/min/max time).\n"
+             failures, total/min/max time). `dropped_events` says how many events were \
+             lost before this one, and `sample_rate` (when {app} sends from only a fraction \
+             of installations) lets the receiver scale counts.\n"
         );
         let _ = writeln!(out, "## Context sent with every event\n");
         let _ = writeln!(out, "| field | what it holds |");

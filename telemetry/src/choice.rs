@@ -1,10 +1,12 @@
-//! The user's choice: [`enable`] and [`disable`] (saved in the state file), and the
-//! `--disable-telemetry` flag helpers for a host's own argument list.
+//! The user's choice, saved in the state file: [`enable`], [`disable`], local-only mode
+//! ([`set_local`]) and the level ([`set_level`]); and the `--disable-telemetry` flag
+//! helpers for a host's own argument list.
 
 use std::ffi::OsStr;
 use std::io;
 
 use crate::config::Config;
+use crate::level::Level;
 use crate::status::Status;
 
 /// The flag a host documents for turning telemetry off for one run.
@@ -61,6 +63,46 @@ pub fn enable(config: &Config) -> io::Result<Status> {
 /// ```
 pub fn disable(config: &Config) -> io::Result<Status> {
     crate::imp::disable(config)
+}
+
+/// Saves the user's choice of **local-only** mode and returns the resulting status:
+/// events are built and written to the local log (`sent_log`), never sent (no network,
+/// no spool), so the user (or their company's policy) can look at what would go out
+/// before opting in with [`enable`](crate::enable).
+///
+/// Events recorded before an opt-in are never sent after it: `enable` saves its date
+/// (`chosen_at` in the state file) and delivery drops (and logs as dropped) anything
+/// older. Like `enable`, it refuses to replace a state file that cannot be read (it may
+/// hold an opt-out). The environment's and the host's opt-outs still win.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let config = telemetry::Config::new("demo", "1.0").state_dir(dir.path());
+/// let status = telemetry::set_local(&config)?;
+/// # #[cfg(feature = "enabled")]
+/// assert!(status.local);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn set_local(config: &Config) -> io::Result<Status> {
+    crate::imp::set_local(config)
+}
+
+/// Saves the user's [`Level`] and returns the resulting status. `Level::Off` is
+/// [`disable`](crate::disable). `Errors` or `Usage` keep the saved mode if it is `on`
+/// or local-only, and turn telemetry on if it was off (the user asked for it to send
+/// something). The effective level is the lowest of this, the host's and
+/// `<APP>_TELEMETRY_LEVEL` (see [`Level`]).
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let config = telemetry::Config::new("demo", "1.0").state_dir(dir.path());
+/// let status = telemetry::set_level(&config, telemetry::Level::Errors)?;
+/// # #[cfg(feature = "enabled")]
+/// assert_eq!(status.saved_level, Some(telemetry::Level::Errors));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn set_level(config: &Config, level: Level) -> io::Result<Status> {
+    crate::imp::set_level(config, level)
 }
 
 /// Whether `--disable-telemetry` is among `args` (before any `--`, after which

@@ -108,6 +108,24 @@ pub(crate) fn read_capped(path: &Path, cap: u64) -> io::Result<Vec<u8>> {
     read_open_capped(file, cap)
 }
 
+/// [`read_capped`] with [`MAX_READ`], where a file that does not exist (or whose parent is
+/// not a directory, so it cannot exist) is `None` rather than an error: the library's
+/// files are all optional, created on first use.
+pub(crate) fn read_if_present(path: &Path) -> io::Result<Option<Vec<u8>>> {
+    match read_capped(path, MAX_READ) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(error)
+            if matches!(
+                error.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(error) => Err(error),
+    }
+}
+
 /// Reads an opened file whole if it is a regular file of at most `cap` bytes.
 pub(crate) fn read_open_capped(file: File, cap: u64) -> io::Result<Vec<u8>> {
     use std::io::Read as _;

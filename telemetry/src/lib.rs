@@ -163,7 +163,9 @@ pub mod __private;
 
 pub use callsite::{ArgMode, ArgSpec, Callsite, Category};
 pub use catalog::{catalog, Catalog, CONTEXT_FIELDS};
-pub use choice::{disable, disable_flag, enable, take_disable_flag, DISABLE_FLAG};
+pub use choice::{
+    disable, disable_flag, enable, set_level, set_local, take_disable_flag, DISABLE_FLAG,
+};
 pub use config::{Config, DEFAULT_EVENT_BUDGET, DEFAULT_FLUSH_TIMEOUT};
 pub use error_kind::{io_error_kind, io_kind_name, ErrorKind};
 #[cfg(feature = "json")]
@@ -180,7 +182,7 @@ pub use status::Status;
 pub use level::Level;
 #[cfg(feature = "json")]
 pub use transparency::{sent_log, LoggedEvent};
-pub use transparency::{set_level, set_local, LastSent, LogOutcome};
+pub use transparency::{LastSent, LogOutcome};
 
 pub use telemetry_macros::tracked_command;
 

@@ -1,5 +1,6 @@
-//! Local-first transparency: the log of what was sent ([`sent_log`]), the local-only
-//! mode ([`set_local`]) and the saved level ([`set_level`]).
+//! Local-first transparency: the log of what was sent or dropped ([`sent_log`]), and what
+//! [`Status`](crate::Status) shows of it. The choices that go with it (local-only mode,
+//! the level) are saved like the others, in `choice`.
 
 use std::io;
 
@@ -9,8 +10,6 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 #[cfg(feature = "json")]
 use crate::event::Event;
-use crate::level::Level;
-use crate::status::Status;
 
 /// What happened to an event in the local log (`sent_log`).
 ///
@@ -82,7 +81,7 @@ pub struct LoggedEvent {
     pub event: Event,
 }
 
-/// The newest line of the local log, as [`Status::last_sent`] shows it.
+/// The newest line of the local log, as [`Status::last_sent`](crate::Status::last_sent) shows it.
 ///
 /// ```
 /// let status = telemetry::status(&telemetry::Config::new("demo", "1.0").enabled(false));
@@ -122,44 +121,4 @@ pub struct LastSent {
 /// ```
 pub fn sent_log(config: &Config) -> io::Result<Vec<LoggedEvent>> {
     crate::imp::sent_log(config)
-}
-
-/// Saves the user's choice of **local-only** mode and returns the resulting status:
-/// events are built and written to the local log (`sent_log`), never sent (no network,
-/// no spool), so the user (or their company's policy) can look at what would go out
-/// before opting in with [`enable`](crate::enable).
-///
-/// Events recorded before an opt-in are never sent after it: `enable` saves its date
-/// (`chosen_at` in the state file) and delivery drops (and logs as dropped) anything
-/// older. Like `enable`, it refuses to replace a state file that cannot be read (it may
-/// hold an opt-out). The environment's and the host's opt-outs still win.
-///
-/// ```
-/// let dir = tempfile::tempdir()?;
-/// let config = telemetry::Config::new("demo", "1.0").state_dir(dir.path());
-/// let status = telemetry::set_local(&config)?;
-/// # #[cfg(feature = "enabled")]
-/// assert!(status.local);
-/// # Ok::<(), std::io::Error>(())
-/// ```
-pub fn set_local(config: &Config) -> io::Result<Status> {
-    crate::imp::set_local(config)
-}
-
-/// Saves the user's [`Level`] and returns the resulting status. `Level::Off` is
-/// [`disable`](crate::disable). `Errors` or `Usage` keep the saved mode if it is `on`
-/// or local-only, and turn telemetry on if it was off (the user asked for it to send
-/// something). The effective level is the lowest of this, the host's and
-/// `<APP>_TELEMETRY_LEVEL` (see [`Level`]).
-///
-/// ```
-/// let dir = tempfile::tempdir()?;
-/// let config = telemetry::Config::new("demo", "1.0").state_dir(dir.path());
-/// let status = telemetry::set_level(&config, telemetry::Level::Errors)?;
-/// # #[cfg(feature = "enabled")]
-/// assert_eq!(status.saved_level, Some(telemetry::Level::Errors));
-/// # Ok::<(), std::io::Error>(())
-/// ```
-pub fn set_level(config: &Config, level: Level) -> io::Result<Status> {
-    crate::imp::set_level(config, level)
 }

@@ -13,7 +13,6 @@
 //!   is the opt-in date: spooled events recorded before it are never sent. A value that
 //!   cannot be read counts as now (nothing spooled is sent).
 
-use std::io;
 use std::time::SystemTime;
 
 use super::state::{self, State};
@@ -210,25 +209,6 @@ pub(crate) fn annotate(config: &Config, status: &mut Status) {
         }
         status.level = plan(config, choice.as_ref()).level;
     }
-}
-
-/// See [`crate::set_local`].
-pub(crate) fn set_local(config: &Config) -> io::Result<Status> {
-    super::saved::save_over_valid(config, |state| choose(state, Mode::Local, None))
-}
-
-/// See [`crate::set_level`].
-pub(crate) fn set_level(config: &Config, level: Level) -> io::Result<Status> {
-    if level == Level::Off {
-        return super::saved::disable(config);
-    }
-    super::saved::save_over_valid(config, |state| {
-        let mode = match saved(state).mode {
-            Some(Mode::Local) => Mode::Local,
-            _ => Mode::On,
-        };
-        choose(state, mode, Some(level));
-    })
 }
 
 #[cfg(test)]

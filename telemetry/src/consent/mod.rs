@@ -16,9 +16,9 @@ mod saved;
 mod state;
 
 pub(crate) use env::env_switch;
-pub(crate) use level::{in_sample, saved as saved_choice, set_level, set_local, Plan};
+pub(crate) use level::{in_sample, saved as saved_choice, Plan};
 pub(crate) use notice::{show_once, Noticed};
-pub(crate) use saved::{disable, enable};
+pub(crate) use saved::{disable, enable, set_level, set_local};
 pub(crate) use state::{cache_dir, create, State};
 
 use crate::config::Config;

@@ -1,11 +1,14 @@
-//! The user's saved choice: `enable` and `disable` write it into the state file.
+//! The user's saved choice: `enable`, `disable`, `set_local` and `set_level` write it
+//! into the state file (its fields beyond `enabled` are read and written by `level`).
 
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::level::{self, Mode};
 use super::state::{self, Change, Loaded, State};
 use crate::config::Config;
+use crate::level::Level;
 use crate::status::Status;
 
 /// How long `enable`/`disable` wait for another process's state lock.
@@ -14,14 +17,14 @@ const LOCK_WAIT: Duration = Duration::from_secs(2);
 /// See [`crate::enable`].
 pub(crate) fn enable(config: &Config) -> io::Result<Status> {
     save_over_valid(config, |state| {
-        super::level::choose(state, super::level::Mode::On, None);
+        level::choose(state, Mode::On, None);
     })
 }
 
 /// Applies `choose` to the saved state (created if missing) and writes it; refuses to
 /// replace a state file that cannot be read, since it may hold an opt-out. For every
 /// choice but `disable`.
-pub(crate) fn save_over_valid(config: &Config, choose: impl Fn(&mut State)) -> io::Result<Status> {
+fn save_over_valid(config: &Config, choose: impl Fn(&mut State)) -> io::Result<Status> {
     let dir = state_dir(config)?;
     state::update(&dir, LOCK_WAIT, |loaded| {
         let mut state = match loaded {
@@ -51,7 +54,7 @@ pub(crate) fn disable(config: &Config) -> io::Result<Status> {
             Loaded::Valid(state) => state,
             Loaded::Missing | Loaded::Unreadable(_) => State::generate()?,
         };
-        super::level::choose(&mut state, super::level::Mode::Off, None);
+        level::choose(&mut state, Mode::Off, None);
         Ok(Change::Write(state))
     };
     match state::update(&dir, LOCK_WAIT, change) {
@@ -69,6 +72,25 @@ pub(crate) fn disable(config: &Config) -> io::Result<Status> {
         crate::delivery::remove_local_log(&cache_dir);
     }
     Ok(super::status(config))
+}
+
+/// See [`crate::set_local`].
+pub(crate) fn set_local(config: &Config) -> io::Result<Status> {
+    save_over_valid(config, |state| level::choose(state, Mode::Local, None))
+}
+
+/// See [`crate::set_level`].
+pub(crate) fn set_level(config: &Config, level: Level) -> io::Result<Status> {
+    if level == Level::Off {
+        return disable(config);
+    }
+    save_over_valid(config, |state| {
+        let mode = match level::saved(state).mode {
+            Some(Mode::Local) => Mode::Local,
+            _ => Mode::On,
+        };
+        level::choose(state, mode, Some(level));
+    })
 }
 
 /// An opt-out also deletes what would have been sent: every receiver's spool, and the

@@ -119,7 +119,9 @@ impl State {
     /// The decoded hash key, if the stored one is well formed.
     pub(crate) fn key(&self) -> Option<[u8; 32]> {
         let text = self.hash_key.as_bytes();
-        if text.len() != 64 {
+        // Hex digits only: `from_str_radix` also takes a leading sign, so "+a" would
+        // otherwise read as a byte, and a key that is not hex would pass as valid.
+        if text.len() != 64 || !text.iter().all(u8::is_ascii_hexdigit) {
             return None;
         }
         let mut key = [0u8; 32];
@@ -150,18 +152,11 @@ fn hex(bytes: &[u8]) -> String {
 /// Reads the state file in `dir`. Never writes.
 pub(crate) fn load(dir: &Path) -> Loaded {
     let path = dir.join(STATE_FILE);
-    let bytes = match fs::read_capped(&path, fs::MAX_READ) {
-        Ok(bytes) => bytes,
-        // A parent that is not a directory: no state file can exist there (creating it
-        // will fail next, and report that).
-        Err(error)
-            if matches!(
-                error.kind(),
-                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-            ) =>
-        {
-            return Loaded::Missing
-        }
+    let bytes = match fs::read_if_present(&path) {
+        Ok(Some(bytes)) => bytes,
+        // Also when the parent is not a directory: creating the file will fail next, and
+        // report that.
+        Ok(None) => return Loaded::Missing,
         Err(error) => return Loaded::Unreadable(format!("{}: {error}", path.display())),
     };
     match serde_json::from_slice::<State>(&bytes) {
@@ -170,7 +165,8 @@ pub(crate) fn load(dir: &Path) -> Loaded {
             "{}: the anonymous id or the hash key is malformed",
             path.display()
         )),
-        // serde_json's message names the line and column, never the file's content.
+        // serde_json's message names the line and column, and may quote a value of the
+        // wrong type; it stays on this machine (the run has telemetry off).
         Err(error) => Loaded::Unreadable(format!("{}: {error}", path.display())),
     }
 }
@@ -424,5 +420,320 @@ mod tests {
         ))
         .unwrap()
         .is_some());
+    }
+
+    /// Found by `prop_state_mutated_files_load_as_the_format_says` (second seed in
+    /// `proptest-regressions/consent/state.txt`): a hash key with a `+` before a hex
+    /// digit was read as valid, since `u8::from_str_radix` takes a sign.
+    #[test]
+    fn a_signed_pair_in_the_hash_key_is_malformed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = fresh();
+        state.hash_key =
+            "aaaaaa00a0aa0aa0aa00a0a00a0aaaa0000a0aaa0aaa0a0aaaa0aaaa0aa0+aa0".to_owned();
+        assert_eq!(state.key(), None);
+        assert!(!state.is_valid());
+        store(dir.path(), &state).unwrap();
+        assert!(matches!(load(dir.path()), Loaded::Unreadable(_)));
+        // Upper-case hex is still hex.
+        state.hash_key = "AB".repeat(32);
+        assert_eq!(state.key(), Some([0xab; 32]));
+    }
+
+    /// Found by `prop_state_mutated_files_load_as_the_format_says` (first seed in
+    /// `proptest-regressions/consent/state.txt`): a float in an unknown field comes back
+    /// from a rewrite one unit in the last place off (serde_json's parser, see
+    /// `same_json`); the file stays valid and the field is kept, to its last digit.
+    #[test]
+    fn a_float_in_an_unknown_field_survives_a_rewrite_to_its_last_digit() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = fresh();
+        state.unknown.insert(
+            "_".into(),
+            serde_json::json!({ "": -2.6193178836133868e300 }),
+        );
+        store(dir.path(), &state).unwrap();
+        let Loaded::Valid(read) = load(dir.path()) else {
+            panic!("valid")
+        };
+        store(dir.path(), &read).unwrap();
+        let Loaded::Valid(again) = load(dir.path()) else {
+            panic!("valid")
+        };
+        let float = |state: &State| state.unknown["_"][""].as_f64().unwrap();
+        assert!((float(&again) - float(&state)).abs() <= float(&state).abs() * 1e-15);
+        assert_eq!(again.anonymous_id, state.anonymous_id);
+    }
+
+    // Property tests: the state file is written by this library, but whatever is on disk
+    // when it is read (a crash, a hand edit, another program) must give a valid state or
+    // the "unreadable" outcome, never a panic, and never a state that `is_valid` refuses.
+
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    const KNOWN: &[&str] = &[
+        "version",
+        "anonymous_id",
+        "hash_key",
+        "enabled",
+        "notice_shown",
+    ];
+
+    /// Any JSON value; `floats` off for round trips, since serde_json's default parser
+    /// may read a float back one unit in the last place away from the one it wrote.
+    fn json_value(floats: bool) -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(move |float| if floats {
+                Value::from(float)
+            } else {
+                Value::Null
+            }),
+            ".{0,12}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::btree_map(".{0,8}", inner, 0..4)
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn unknown_fields(floats: bool) -> impl Strategy<Value = serde_json::Map<String, Value>> {
+        prop::collection::btree_map("[a-z_]{1,12}", json_value(floats), 0..4).prop_map(|map| {
+            map.into_iter()
+                .filter(|(key, _)| !KNOWN.contains(&key.as_str()))
+                .collect()
+        })
+    }
+
+    fn valid_state() -> impl Strategy<Value = State> {
+        (
+            any::<u32>(),
+            any::<[u8; 16]>(),
+            any::<[u8; 32]>(),
+            any::<Option<bool>>(),
+            any::<bool>(),
+            unknown_fields(false),
+        )
+            .prop_map(|(version, id, key, enabled, notice_shown, unknown)| State {
+                version,
+                anonymous_id: uuid::Builder::from_random_bytes(id).into_uuid().to_string(),
+                hash_key: hex(&key),
+                enabled,
+                notice_shown,
+                unknown,
+            })
+    }
+
+    /// Strings near a valid hash key or id: the right length, characters around hex.
+    fn near_valid_string() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            "[0-9a-fA-F+ xg-]{64}",
+            // Pairs that `u8::from_str_radix` reads although they are not hex.
+            "([0-9a-f]{2}|[+][0-9a-f]){32}",
+            "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-fA-F+]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "[0-9a-fA-F]{0,70}",
+        ]
+        .prop_map(Value::from)
+    }
+
+    /// A change to one field of a valid file, as JSON.
+    #[derive(Clone, Debug)]
+    enum Mutation {
+        Remove(usize),
+        Replace(usize, Value),
+        AddUnknown(String, Value),
+    }
+
+    fn mutation() -> impl Strategy<Value = Mutation> {
+        let field = 0..KNOWN.len();
+        prop_oneof![
+            field.clone().prop_map(Mutation::Remove),
+            (field.clone(), json_value(true)).prop_map(|(at, value)| Mutation::Replace(at, value)),
+            (field, near_valid_string()).prop_map(|(at, value)| Mutation::Replace(at, value)),
+            ("[a-z_]{1,12}", json_value(true))
+                .prop_map(|(key, value)| Mutation::AddUnknown(key, value)),
+        ]
+    }
+
+    /// Whether a file holding `object` must load as a valid state: what the format says,
+    /// written out independently of serde and of `State::is_valid`.
+    fn should_be_valid(object: &serde_json::Map<String, Value>) -> bool {
+        let version = object
+            .get("version")
+            .and_then(Value::as_u64)
+            .is_some_and(|version| u32::try_from(version).is_ok());
+        let id = object
+            .get("anonymous_id")
+            .and_then(Value::as_str)
+            .is_some_and(|id| {
+                let bytes = id.as_bytes();
+                bytes.len() == 36
+                    && bytes.iter().enumerate().all(|(at, byte)| match at {
+                        8 | 13 | 18 | 23 => *byte == b'-',
+                        // Version 4; the variant nibble is not checked (nor needed
+                        // for an identifier that only has to be unique).
+                        14 => *byte == b'4',
+                        _ => byte.is_ascii_digit() || (b'a'..=b'f').contains(byte),
+                    })
+            });
+        let key = object
+            .get("hash_key")
+            .and_then(Value::as_str)
+            .is_some_and(|key| key.len() == 64 && key.bytes().all(|byte| byte.is_ascii_hexdigit()));
+        let enabled = object
+            .get("enabled")
+            .is_none_or(|value| value.is_null() || value.is_boolean());
+        let notice = object.get("notice_shown").is_none_or(Value::is_boolean);
+        version && id && key && enabled && notice
+    }
+
+    /// Equal JSON, floats within rounding: serde_json's default parser (without its
+    /// `float_roundtrip` feature, which would change the host's serde_json too) may read
+    /// a float back one unit in the last place away from the text it wrote, so a float
+    /// in an unknown field is kept to its last digit only.
+    fn same_json(left: &Value, right: &Value) -> bool {
+        match (left, right) {
+            (Value::Number(a), Value::Number(b)) if a.is_f64() || b.is_f64() => {
+                match (a.as_f64(), b.as_f64()) {
+                    (Some(a), Some(b)) => a == b || (a - b).abs() <= a.abs().max(b.abs()) * 1e-15,
+                    _ => false,
+                }
+            }
+            (Value::Array(a), Value::Array(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_json(a, b))
+            }
+            (Value::Object(a), Value::Object(b)) => {
+                a.len() == b.len()
+                    && a.iter()
+                        .all(|(key, a)| b.get(key).is_some_and(|b| same_json(a, b)))
+            }
+            _ => left == right,
+        }
+    }
+
+    fn write_and_load(dir: &Path, bytes: &[u8]) -> Loaded {
+        let path = dir.join(STATE_FILE);
+        std::fs::write(&path, bytes).unwrap();
+        let loaded = load(dir);
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "load never writes");
+        loaded
+    }
+
+    /// What every loaded state must satisfy, whatever the file held.
+    fn check_loaded(loaded: &Loaded) -> Result<(), TestCaseError> {
+        match loaded {
+            Loaded::Valid(state) => {
+                prop_assert!(state.is_valid());
+                prop_assert!(state.key().is_some());
+                // What was accepted is written back and read again as it was.
+                let dir = tempfile::tempdir().unwrap();
+                store(dir.path(), state).unwrap();
+                match load(dir.path()) {
+                    Loaded::Valid(again) => {
+                        let (again, state) = (
+                            serde_json::to_value(&again).unwrap(),
+                            serde_json::to_value(state).unwrap(),
+                        );
+                        prop_assert!(same_json(&again, &state), "{again} != {state}");
+                    }
+                    other => prop_assert!(false, "{:?}", other),
+                }
+            }
+            Loaded::Unreadable(reason) => prop_assert!(reason.contains(STATE_FILE)),
+            Loaded::Missing => prop_assert!(false, "the file exists"),
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn prop_state_arbitrary_bytes_load_as_valid_or_unreadable(
+            bytes in prop::collection::vec(any::<u8>(), 0..512),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let loaded = write_and_load(dir.path(), &bytes);
+            check_loaded(&loaded)?;
+        }
+
+        #[test]
+        fn prop_state_mutated_files_load_as_the_format_says(
+            state in valid_state(),
+            mutations in prop::collection::vec(mutation(), 1..4),
+        ) {
+            let Value::Object(mut object) = serde_json::to_value(&state).unwrap() else {
+                unreachable!("a state is a JSON object");
+            };
+            for mutation in mutations {
+                match mutation {
+                    Mutation::Remove(at) => {
+                        object.remove(KNOWN[at]);
+                    }
+                    Mutation::Replace(at, value) => {
+                        object.insert(KNOWN[at].to_owned(), value);
+                    }
+                    Mutation::AddUnknown(key, value) => {
+                        object.insert(key, value);
+                    }
+                }
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let bytes = serde_json::to_vec_pretty(&object).unwrap();
+            let loaded = write_and_load(dir.path(), &bytes);
+            check_loaded(&loaded)?;
+            prop_assert_eq!(
+                matches!(loaded, Loaded::Valid(_)),
+                should_be_valid(&object),
+                "{}",
+                String::from_utf8_lossy(&bytes)
+            );
+            if let Loaded::Valid(read) = loaded {
+                for (key, value) in &object {
+                    if !KNOWN.contains(&key.as_str()) {
+                        let kept = read.unknown.get(key);
+                        prop_assert!(
+                            kept.is_some_and(|kept| same_json(kept, value)),
+                            "unknown field {:?} kept as {:?}",
+                            value,
+                            kept
+                        );
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn prop_state_damaged_bytes_of_a_valid_file_never_panic(
+            state in valid_state(),
+            cut in any::<prop::sample::Index>(),
+            flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
+        ) {
+            let mut bytes = to_bytes(&state).unwrap();
+            for (at, byte) in flips {
+                let at = at.index(bytes.len());
+                bytes[at] = byte;
+            }
+            bytes.truncate(cut.index(bytes.len() + 1));
+            let dir = tempfile::tempdir().unwrap();
+            let loaded = write_and_load(dir.path(), &bytes);
+            check_loaded(&loaded)?;
+        }
+
+        #[test]
+        fn prop_state_valid_states_round_trip(state in valid_state()) {
+            let dir = tempfile::tempdir().unwrap();
+            prop_assert!(state.is_valid());
+            store(dir.path(), &state).unwrap();
+            match load(dir.path()) {
+                Loaded::Valid(read) => prop_assert_eq!(read, state),
+                other => prop_assert!(false, "{:?}", other),
+            }
+        }
     }
 }

@@ -460,4 +460,202 @@ mod tests {
         delivery_state.succeeded();
         assert_eq!(delivery_state.gate(), Gate::Open);
     }
+
+    // Property tests: the delivery record is shared by every process of the app and may
+    // be damaged or written by a clock set wrong; whatever it holds must never panic,
+    // and never shut the gate longer than this library itself would.
+
+    use proptest::prelude::*;
+
+    /// Timestamps as a record may hold them: well-formed, nearly so (any year, month,
+    /// day, time, fraction and offset), around now by any amount, or any text.
+    fn timestamp() -> impl Strategy<Value = Option<String>> {
+        let year = prop_oneof![1970i64..=2100, 0i64..=99_999, any::<i64>(),];
+        let fields = (year, 0u32..=13, 0u32..=32, 0u32..=25, 0u32..=61, 0u32..=61);
+        let fraction =
+            prop::sample::select(vec!["", ".5", ".123", ".123456789", ".12345678901234"]);
+        let offset = prop::sample::select(vec!["Z", "z", "+00:00", "-05:00", "+99:99", "", " "]);
+        let shaped = (fields, fraction, offset).prop_map(
+            |((year, month, day, hour, minute, second), fraction, offset)| {
+                format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}{fraction}{offset}")
+            },
+        );
+        let around_now = (any::<bool>(), any::<u64>(), 0u32..1_000_000_000).prop_map(
+            |(ahead, seconds, nanos)| {
+                let by = Duration::new(seconds, nanos);
+                let now = SystemTime::now();
+                let at = if ahead {
+                    time::system_after(now, by)
+                } else {
+                    now.checked_sub(by).unwrap_or(std::time::UNIX_EPOCH)
+                };
+                format(at)
+            },
+        );
+        // Within the caps, near them and beyond them.
+        let near_caps = (0u64..4, -7_200i64..7_200).prop_map(|(which, seconds)| {
+            let base = [
+                backoff::MAX,
+                backoff::MAX_RETRY_AFTER,
+                GONE_FOR,
+                CLOCK_MARGIN,
+            ][which as usize];
+            let by = base.saturating_add(CLOCK_MARGIN);
+            let by = if seconds >= 0 {
+                by.saturating_add(Duration::from_secs(seconds as u64))
+            } else {
+                by.saturating_sub(Duration::from_secs(seconds.unsigned_abs()))
+            };
+            format(time::system_after(SystemTime::now(), by))
+        });
+        prop::option::of(prop_oneof![
+            shaped,
+            around_now,
+            near_caps,
+            ".{0,40}",
+            "[0-9T:.Z+-]{0,30}",
+        ])
+    }
+
+    fn write_record(dir: &Path, record: &Remembered) {
+        std::fs::write(dir.join(FILE), serde_json::to_vec(record).unwrap()).unwrap();
+    }
+
+    proptest! {
+        #[test]
+        fn prop_delivery_arbitrary_bytes_never_panic(
+            bytes in prop::collection::vec(any::<u8>(), 0..512),
+        ) {
+            let (dir, one, _) = delivery_states();
+            std::fs::write(dir.path().join(FILE), &bytes).unwrap();
+            let parsed = read(&dir.path().join(FILE));
+            let gate = one.gate();
+            let last = last_delivery(dir.path());
+            if parsed.is_none() {
+                prop_assert_eq!(gate, Gate::Open);
+                prop_assert_eq!(last, None);
+            }
+            // Whatever it held, a failure is recorded over it and closes the gate.
+            one.failed(None, LOCK_WAIT);
+            prop_assert!(matches!(one.gate(), Gate::Closed(_) | Gate::Gone));
+            prop_assert!(read(&dir.path().join(FILE)).is_some());
+        }
+
+        #[test]
+        fn prop_delivery_stored_times_never_shut_the_gate_beyond_the_caps(
+            retry_at in timestamp(),
+            gone_until in timestamp(),
+            same_version in any::<bool>(),
+            failures in any::<u32>(),
+        ) {
+            let (dir, one, _) = delivery_states();
+            let record = Remembered {
+                version: 1,
+                failures,
+                retry_at: retry_at.clone(),
+                gone_until: gone_until.clone(),
+                gone_version: Some(if same_version { "1.0" } else { "0.9" }.to_owned()),
+                ..Remembered::default()
+            };
+            write_record(dir.path(), &record);
+            let before = SystemTime::now();
+            let gate = one.gate();
+            let after = SystemTime::now();
+            let longest_pause = backoff::MAX.max(backoff::MAX_RETRY_AFTER);
+            let latest = |longest: Duration| time::system_after(after, longest.saturating_add(CLOCK_MARGIN));
+            let earliest = |longest: Duration| time::system_after(before, longest.saturating_add(CLOCK_MARGIN));
+            let until = parse(&gone_until);
+            let at = parse(&retry_at);
+            // A believable `410` window of this version must stop delivery...
+            let surely_gone = same_version
+                && until.is_some_and(|until| until > after && until <= earliest(GONE_FOR));
+            // ...and nothing else may.
+            let maybe_gone = same_version
+                && until.is_some_and(|until| until > before && until <= latest(GONE_FOR));
+            let surely_closed = at.is_some_and(|at| at > after && at <= earliest(longest_pause));
+            match gate {
+                Gate::Gone => prop_assert!(maybe_gone, "{:?}", gone_until),
+                Gate::Closed(closed) => {
+                    prop_assert!(!surely_gone);
+                    prop_assert_eq!(Some(closed), at);
+                    prop_assert!(closed > before, "{:?}", retry_at);
+                    prop_assert!(closed <= latest(longest_pause), "{:?}", retry_at);
+                }
+                Gate::Open => {
+                    prop_assert!(!surely_gone, "{:?}", gone_until);
+                    prop_assert!(!surely_closed, "{:?}", retry_at);
+                }
+            }
+        }
+
+        #[test]
+        fn prop_delivery_any_failure_closes_the_gate_within_the_caps(
+            failures in any::<u32>(),
+            retry_after in prop::option::of(prop_oneof![
+                (any::<u64>(), 0u32..1_000_000_000).prop_map(|(s, n)| Duration::new(s, n)),
+                (0u64..200_000).prop_map(Duration::from_secs),
+                Just(Duration::MAX),
+            ]),
+        ) {
+            let (dir, one, _) = delivery_states();
+            write_record(dir.path(), &Remembered { version: 1, failures, ..Remembered::default() });
+            let before = SystemTime::now();
+            one.failed(retry_after, LOCK_WAIT);
+            let gate = one.gate();
+            let after = SystemTime::now();
+            let Gate::Closed(at) = gate else {
+                return Err(TestCaseError::fail(format!("{gate:?}")));
+            };
+            let longest = backoff::MAX.max(backoff::MAX_RETRY_AFTER);
+            prop_assert!(at <= time::system_after(after, longest));
+            // At least half the window and what the receiver asked (capped), to the
+            // millisecond the record is written with.
+            let window = backoff::window(failures.saturating_add(1));
+            let shortest = (window / 2).max(retry_after.unwrap_or_default().min(backoff::MAX_RETRY_AFTER));
+            prop_assert!(
+                at + Duration::from_millis(1) >= time::system_after(before, shortest),
+                "{:?} < {:?} after {:?}", at, shortest, before
+            );
+            prop_assert_eq!(one.load().failures, failures.saturating_add(1));
+        }
+
+        #[test]
+        fn prop_delivery_last_outcome_reads_any_records(
+            records in prop::collection::vec(
+                (
+                    prop::option::of(".{0,20}"),
+                    timestamp(),
+                    prop::option::of(any::<u64>()),
+                    any::<bool>(),
+                ),
+                0..4,
+            ),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let mut outcomes = Vec::new();
+            for (index, (outcome, at, events, damaged)) in records.into_iter().enumerate() {
+                let record = Remembered {
+                    version: 1,
+                    last_outcome: outcome.clone(),
+                    last_outcome_at: at,
+                    last_batch_events: events,
+                    ..Remembered::default()
+                };
+                let mut bytes = serde_json::to_vec(&record).unwrap();
+                if damaged {
+                    bytes.truncate(bytes.len() / 2);
+                } else if let Some(outcome) = outcome {
+                    outcomes.push(outcome);
+                }
+                std::fs::write(dir.path().join(format!("delivery-{index}.json")), bytes).unwrap();
+            }
+            match last_delivery(dir.path()) {
+                Some(text) => prop_assert!(
+                    outcomes.iter().any(|outcome| text.starts_with(outcome.as_str())),
+                    "{:?} from {:?}", text, outcomes
+                ),
+                None => prop_assert!(outcomes.is_empty()),
+            }
+        }
+    }
 }

@@ -116,11 +116,7 @@ impl LocalLog {
 
     /// Rewrites the log as its newest part plus `lines`, at most half the bound.
     fn rotate(&self, path: &Path, lines: Vec<u8>) -> io::Result<()> {
-        let mut all = match private_fs::read_capped(path, private_fs::MAX_READ) {
-            Ok(bytes) => bytes,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => Vec::new(),
-            Err(error) => return Err(error),
-        };
+        let mut all = private_fs::read_if_present(path)?.unwrap_or_default();
         if all.last().is_some_and(|byte| *byte != b'\n') {
             all.push(b'\n');
         }
@@ -153,17 +149,8 @@ fn ends_a_line(file: &mut std::fs::File) -> io::Result<bool> {
 
 /// The lines of the log in `cache_dir`, oldest first; unparsable lines are skipped.
 pub(crate) fn read(cache_dir: &Path) -> io::Result<Vec<LoggedEvent>> {
-    let text = match crate::fs::read_capped(&cache_dir.join(FILE), crate::fs::MAX_READ) {
-        Ok(bytes) => bytes,
-        Err(error)
-            if matches!(
-                error.kind(),
-                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-            ) =>
-        {
-            return Ok(Vec::new())
-        }
-        Err(error) => return Err(error),
+    let Some(text) = crate::fs::read_if_present(&cache_dir.join(FILE))? else {
+        return Ok(Vec::new());
     };
     Ok(text
         .split(|byte| *byte == b'\n')

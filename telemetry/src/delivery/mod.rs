@@ -22,7 +22,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 mod admission;
-mod backoff;
+// Crate-visible for the sinks' tests, which check a parsed `Retry-After` against its caps.
+pub(crate) mod backoff;
 mod delivery_state;
 mod local_log;
 mod spool;
@@ -476,6 +477,13 @@ impl Delivery {
             ),
             _ => "kept in the spool".to_owned(),
         }
+    }
+
+    /// Events given up on without an attempt (the receiver stopped this installation):
+    /// counted as lost, and logged as dropped with `reason`.
+    pub(crate) fn discard(&mut self, events: &[Event], reason: &str) {
+        self.record_lost(events.len() as u64);
+        self.log(LogOutcome::Dropped, Some(reason), events);
     }
 
     fn stop(&mut self, why: &str, events: u64) {

@@ -308,21 +308,42 @@ impl Claim {
     }
 }
 
+/// The most events a segment that can be read at all may hold: each takes at least a
+/// byte and its newline.
+const MAX_SEGMENT_EVENTS: u64 = private_fs::MAX_READ / 2;
+
 fn parse_name(name: &str, path: PathBuf) -> Option<Segment> {
+    // Only names this library writes: ASCII digits (`parse` alone would take a sign), a
+    // hex random part, and an event count a readable segment can hold, so that a planted
+    // name neither passes for a segment nor overflows the dropped-event counts it is
+    // summed into.
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|byte| byte.is_ascii_digit());
     let stem = name.strip_suffix(SUFFIX)?;
     let mut parts = stem.split('-');
     let created = parts.next()?;
-    let _sequence = parts.next()?;
-    let _pid = parts.next()?;
-    let _random = parts.next()?;
+    let sequence = parts.next()?;
+    let pid = parts.next()?;
+    let random = parts.next()?;
     let events = parts.next()?;
-    if parts.next().is_some() || created.len() != 13 {
+    let well_formed = parts.next().is_none()
+        && created.len() == 13
+        && digits(created)
+        && digits(sequence)
+        && digits(pid)
+        && !random.is_empty()
+        && random.bytes().all(|byte| byte.is_ascii_hexdigit())
+        && digits(events);
+    if !well_formed {
         return None;
     }
+    let events = events
+        .parse()
+        .ok()
+        .filter(|events| *events <= MAX_SEGMENT_EVENTS)?;
     Some(Segment {
         path,
         created_ms: created.parse().ok()?,
-        events: events.parse().ok()?,
+        events,
     })
 }
 
@@ -525,5 +546,238 @@ mod tests {
         assert_eq!(spool.clear(), 2);
         busy.commit();
         assert!(!spool.has_segments());
+    }
+
+    /// Found by `prop_spool_names_parse_only_when_well_formed` (seed in
+    /// `proptest-regressions/delivery/spool.txt`): only the created time and the count
+    /// were checked, and those with `parse`, which takes a sign.
+    #[test]
+    fn only_names_this_library_writes_are_segments() {
+        let parse = |name: &str| parse_name(name, PathBuf::from(name)).map(|s| s.events);
+        assert_eq!(
+            parse("0000000000000-aa000000000aaa0a-0000000000000-0000000000000-0.jsonl"),
+            None
+        );
+        assert_eq!(parse("0000000000001-1-1-1-+4.jsonl"), None);
+        assert_eq!(parse("+000000000001-1-1-1-4.jsonl"), None);
+        assert_eq!(parse("0000000000001-1-1-xyz-4.jsonl"), None);
+        assert_eq!(
+            parse("0000000000001-0000000007-4242-00ff00ff00ff00ff-4.jsonl"),
+            Some(4)
+        );
+    }
+
+    /// Found by `prop_spool_any_names_counts_and_contents_never_panic` (seed in
+    /// `proptest-regressions/delivery/spool.txt`): two planted names whose event counts
+    /// added past `u64::MAX` panicked (debug) or wrapped (release) when the dropped
+    /// events were summed.
+    #[test]
+    fn planted_event_counts_cannot_overflow_the_dropped_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::new(dir.path(), "test");
+        spool.append(&[event(1)], 10).unwrap();
+        for name in [
+            "1795801584727-1-1-1-6227886482974133145.jsonl",
+            "2757721251293-1-1-1-18250060995866683641.jsonl",
+        ] {
+            fs::write(spool.dir().join(name), "").unwrap();
+        }
+        let claim = spool.claim(6).unwrap();
+        assert_eq!(ids(&claim.events), vec!["message-1"]);
+        claim.release();
+        assert_eq!(spool.trim(), 0);
+        assert_eq!(spool.clear(), 1);
+    }
+
+    #[test]
+    fn an_oversized_segment_is_never_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::new(dir.path(), "test");
+        fs::create_dir_all(spool.dir()).unwrap();
+        let line = serde_json::to_string(&event(1)).unwrap() + "\n";
+        let copies = private_fs::MAX_READ as usize / line.len() + 1;
+        fs::write(
+            spool.dir().join("0000000000001-1-1-1-1.jsonl"),
+            line.repeat(copies),
+        )
+        .unwrap();
+        assert!(spool.claim(usize::MAX).is_none());
+        // One line fewer is within the cap, and read.
+        fs::write(
+            spool.dir().join("0000000000001-1-1-1-1.jsonl"),
+            line.repeat(copies - 1),
+        )
+        .unwrap();
+        assert_eq!(spool.claim(usize::MAX).unwrap().events.len(), copies - 1);
+    }
+
+    // Property tests: the spool directory lives in the cache directory, where other
+    // programs, crashes and cleaners leave what they like; names and contents from there
+    // must never panic, never become events they do not hold, and never be read whole
+    // past the cap.
+
+    use proptest::prelude::*;
+
+    /// The segment name's format, written out independently of `parse_name`: the created
+    /// time (13 digits), sequence, pid, random (hex) and event count, `-` apart.
+    fn well_formed(name: &str) -> Option<(u64, u64)> {
+        let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+        let stem = name.strip_suffix(".jsonl")?;
+        let parts: Vec<&str> = stem.split('-').collect();
+        let [created, sequence, pid, random, events] = parts.as_slice() else {
+            return None;
+        };
+        let ok = created.len() == 13
+            && digits(created)
+            && digits(sequence)
+            && digits(pid)
+            && !random.is_empty()
+            && random.bytes().all(|b| b.is_ascii_hexdigit())
+            && digits(events);
+        let (created, events) = (created.parse().ok()?, events.parse().ok()?);
+        // No more events than a segment of at most `MAX_READ` bytes can hold.
+        (ok && events <= private_fs::MAX_READ / 2).then_some((created, events))
+    }
+
+    fn name_part() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[0-9]{13}",
+            "[0-9]{1,10}",
+            "[0-9]{19,25}",
+            "[0-9a-f]{16}",
+            "[+-]?[0-9]{1,5}",
+            "[0-9a-fA-FxX+ ]{0,4}",
+            // Digits of other scripts, which `is_ascii_digit` does not take either.
+            "[٠-٩０-９]{1,13}",
+            ".{0,6}",
+        ]
+    }
+
+    fn segment_name() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (
+                prop::collection::vec(name_part(), 3..7),
+                prop::sample::select(vec![".jsonl", ".json", ".jsonl.tmp", "", ".JSONL"]),
+            )
+                .prop_map(|(parts, suffix)| parts.join("-") + suffix),
+            ".{0,40}",
+            // Well formed but for the event count, which may be anything.
+            (0u64..10_000_000_000_000, any::<u64>())
+                .prop_map(|(created, events)| format!("{created:013}-1-1-1-{events}.jsonl")),
+        ]
+    }
+
+    /// One line of a segment as a crash, a disk or another program may leave it.
+    #[derive(Clone, Debug)]
+    enum Line {
+        Event(usize),
+        /// An event's JSON cut short.
+        Torn(usize, prop::sample::Index),
+        Bytes(Vec<u8>),
+        Blank(String),
+    }
+
+    fn line() -> impl Strategy<Value = Line> {
+        prop_oneof![
+            (0usize..1000).prop_map(Line::Event),
+            (0usize..1000, any::<prop::sample::Index>()).prop_map(|(id, cut)| Line::Torn(id, cut)),
+            prop::collection::vec(any::<u8>(), 0..64).prop_map(|bytes| {
+                Line::Bytes(bytes.into_iter().filter(|byte| *byte != b'\n').collect())
+            }),
+            "[ \t\r]{0,4}".prop_map(Line::Blank),
+        ]
+    }
+
+    /// A segment's bytes, the message ids of its events and the number of lines that
+    /// are neither events nor blank.
+    fn segment_body(
+        lines: &[Line],
+        crlf: bool,
+        final_newline: bool,
+    ) -> (Vec<u8>, Vec<String>, u64) {
+        let mut body = Vec::new();
+        let mut ids = Vec::new();
+        let mut unreadable = 0;
+        for (index, line) in lines.iter().enumerate() {
+            let bytes = match line {
+                Line::Event(id) => {
+                    ids.push(format!("message-{id}"));
+                    serde_json::to_vec(&event(*id)).unwrap()
+                }
+                Line::Torn(id, cut) => {
+                    let whole = serde_json::to_vec(&event(*id)).unwrap();
+                    whole[..cut.index(whole.len())].to_vec()
+                }
+                Line::Bytes(bytes) => bytes.clone(),
+                Line::Blank(blank) => blank.clone().into_bytes(),
+            };
+            let blank = bytes.iter().all(u8::is_ascii_whitespace);
+            if !blank && !matches!(line, Line::Event(_)) {
+                unreadable += 1;
+            }
+            body.extend_from_slice(&bytes);
+            if index + 1 < lines.len() || final_newline {
+                body.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
+            }
+        }
+        (body, ids, unreadable)
+    }
+
+    proptest! {
+        #[test]
+        fn prop_spool_names_parse_only_when_well_formed(name in segment_name()) {
+            let parsed = parse_name(&name, PathBuf::from(&name))
+                .map(|segment| (segment.created_ms, segment.events));
+            prop_assert_eq!(parsed, well_formed(&name), "{:?}", name);
+        }
+
+        #[test]
+        fn prop_spool_contents_yield_exactly_their_events(
+            lines in prop::collection::vec(line(), 0..12),
+            crlf in any::<bool>(),
+            final_newline in any::<bool>(),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let spool = Spool::new(dir.path(), "test");
+            fs::create_dir_all(spool.dir()).unwrap();
+            let (body, expected, unreadable) = segment_body(&lines, crlf, final_newline);
+            fs::write(spool.dir().join("0000000000001-1-1-1-1.jsonl"), &body).unwrap();
+            let claim = spool.claim(usize::MAX).unwrap();
+            prop_assert_eq!(ids(&claim.events), expected);
+            prop_assert_eq!(claim.unreadable, unreadable);
+            claim.commit();
+            prop_assert!(!spool.has_segments());
+        }
+
+        #[test]
+        fn prop_spool_any_names_counts_and_contents_never_panic(
+            segments in prop::collection::vec(
+                (segment_name(), prop::collection::vec(line(), 0..4)),
+                1..6,
+            ),
+            max_events in prop_oneof![0usize..10, Just(usize::MAX)],
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let spool = Spool::new(dir.path(), "test");
+            fs::create_dir_all(spool.dir()).unwrap();
+            let mut lines_written = 0;
+            for (name, lines) in &segments {
+                if name.is_empty() || name.contains(['/', '\\', '\0']) || name == "." || name == ".." {
+                    continue;
+                }
+                let (body, _, _) = segment_body(lines, false, true);
+                if fs::write(spool.dir().join(name), &body).is_ok() {
+                    lines_written += lines.len();
+                }
+            }
+            if let Some(claim) = spool.claim(max_events) {
+                prop_assert!(claim.events.len() + claim.unreadable as usize <= lines_written);
+                claim.release();
+            }
+            // Counts come from names and may be anything: summed without overflow.
+            let _ = spool.trim();
+            let _ = spool.clear();
+            prop_assert!(!spool.has_segments());
+        }
     }
 }

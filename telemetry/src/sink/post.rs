@@ -237,8 +237,11 @@ fn describe(error: &ureq::Error) -> String {
 /// `None`: a header never makes delivery fail.
 fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    // delay-seconds is digits only (RFC 9110), without the sign `parse` would take; a
+    // number too large for a u64 still asks for a long wait, which the back-off caps,
+    // rather than for none at all.
+    if !value.is_empty() && value.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
@@ -390,5 +393,122 @@ mod tests {
             None,
             "a date beyond any clock is ignored, not a panic"
         );
+    }
+
+    /// Found by `prop_retry_after_any_value_is_read_within_the_caps` (seed in
+    /// `proptest-regressions/sink/post.txt`): more seconds than a u64 holds were ignored,
+    /// so a receiver asking for a very long wait was retried after the first back-off
+    /// instead of the longest `Retry-After` honoured; and a sign was taken.
+    #[test]
+    fn retry_after_beyond_a_u64_asks_for_the_longest_wait() {
+        let now = std::time::UNIX_EPOCH;
+        let asked = parse_retry_after("20000000000000000000", now);
+        assert_eq!(asked, Some(Duration::from_secs(u64::MAX)));
+        assert_eq!(
+            crate::delivery::backoff::pause(1, asked),
+            crate::delivery::backoff::MAX_RETRY_AFTER
+        );
+        assert_eq!(parse_retry_after("+5", now), None);
+    }
+
+    // Property tests: `Retry-After` is whatever a receiver (or anything between it and
+    // us) sends; no value may panic, and none may hold delivery back longer than the
+    // caps of `backoff`, whatever the clock says.
+
+    use crate::delivery::backoff;
+    use proptest::prelude::*;
+    use std::time::UNIX_EPOCH;
+
+    fn http_date() -> impl Strategy<Value = String> {
+        let weekday = prop::sample::select(vec!["Sun", "Mon", "Sat", "Sunday", "Xyz", ""]);
+        let month = prop::sample::select(vec!["Jan", "Feb", "Nov", "Dec", "nov", "Foo", ""]);
+        let year = prop_oneof![1900u64..=2100, 0u64..=99_999, any::<u64>()];
+        let zone = prop::sample::select(vec!["GMT", "UTC", "+0000", "", "GMT GMT"]);
+        let fields = (
+            weekday,
+            0u32..=40,
+            month,
+            year,
+            0u32..=30,
+            0u32..=70,
+            0u32..=70,
+            zone,
+        );
+        prop_oneof![
+            // IMF-fixdate, the form receivers send.
+            fields.clone().prop_map(|(w, d, mo, y, h, mi, s, z)| {
+                format!("{w}, {d:02} {mo} {y} {h:02}:{mi:02}:{s:02} {z}")
+            }),
+            // RFC 850 and asctime, the obsolete forms a recipient must still read.
+            fields.clone().prop_map(|(w, d, mo, y, h, mi, s, z)| {
+                format!(
+                    "{w}day, {d:02}-{mo}-{:02} {h:02}:{mi:02}:{s:02} {z}",
+                    y % 100
+                )
+            }),
+            fields.prop_map(|(w, d, mo, y, h, mi, s, _)| {
+                format!("{w} {mo} {d:>2} {h:02}:{mi:02}:{s:02} {y}")
+            }),
+        ]
+    }
+
+    fn retry_after_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            ".{0,40}",
+            "[0-9]{1,30}",
+            "[ \t]{0,2}[+-]?[0-9]{1,25}[ \t]{0,2}",
+            "[0-9é🙂٣ ,:.GMTNov-]{0,32}",
+            http_date(),
+            // Well-formed dates, from the epoch to the last one the format can write.
+            (0u64..=253_402_300_799).prop_map(|seconds| {
+                httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(seconds))
+            }),
+            (any::<u64>()).prop_map(|seconds| seconds.to_string()),
+        ]
+    }
+
+    /// Any wall-clock time, around today or anywhere from the epoch on.
+    fn now() -> impl Strategy<Value = SystemTime> {
+        prop_oneof![
+            (0u64..=1 << 40).prop_map(|seconds| UNIX_EPOCH + Duration::from_secs(seconds)),
+            (any::<bool>(), 0u64..=1 << 31).prop_map(|(ahead, seconds)| {
+                let by = Duration::from_secs(seconds);
+                let today = SystemTime::now();
+                if ahead {
+                    today + by
+                } else {
+                    today.checked_sub(by).unwrap_or(UNIX_EPOCH)
+                }
+            }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn prop_retry_after_any_value_is_read_within_the_caps(
+            value in retry_after_value(),
+            now in now(),
+            failures in any::<u32>(),
+        ) {
+            let parsed = parse_retry_after(&value, now);
+            let trimmed = value.trim();
+            if !trimmed.is_empty() && trimmed.bytes().all(|byte| byte.is_ascii_digit()) {
+                // delay-seconds (RFC 9110): any number of digits, however large, asks
+                // for at least that long.
+                let seconds = trimmed.parse().unwrap_or(u64::MAX);
+                prop_assert_eq!(parsed, Some(Duration::from_secs(seconds)), "{:?}", value);
+            } else if let Ok(at) = httpdate::parse_http_date(trimmed) {
+                prop_assert_eq!(parsed, Some(at.duration_since(now).unwrap_or(Duration::ZERO)));
+            } else {
+                prop_assert_eq!(parsed, None, "{:?}", value);
+            }
+            // Applied the way a failed delivery applies it: never past the caps.
+            let pause = backoff::pause(failures, parsed);
+            let longest = backoff::MAX.max(backoff::MAX_RETRY_AFTER);
+            prop_assert!(pause <= longest, "{:?} from {:?}", pause, value);
+            prop_assert!(pause >= parsed.unwrap_or_default().min(backoff::MAX_RETRY_AFTER));
+            let retry_at = crate::time::system_after(now, pause);
+            prop_assert!(retry_at >= now && retry_at <= now + longest);
+        }
     }
 }

@@ -552,7 +552,7 @@ fn dispatch(core: &mut Core, delivery: &mut Delivery, batch_size: usize) -> Job 
         }
         Route::Discard => {
             let events = std::mem::take(&mut core.pending);
-            delivery.record_lost(events.len() as u64);
+            delivery.discard(&events, "the receiver stopped this installation (410 Gone)");
             Job::Done
         }
         Route::Memory => Job::Memory(std::mem::take(&mut core.pending)),
