@@ -37,12 +37,11 @@ use std::collections::{HashMap, HashSet};
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 use telemetry_tests::server::{Mode, Request, Server};
-use telemetry_tests::{example_bin, run, Build, Run, Sandbox};
+use telemetry_tests::{example_bin, run, serial, Build, Run, Sandbox};
 
 const APP: &str = "minietl";
 const ARGS: [&str; 3] = ["run", "--rows", "5"];
@@ -61,13 +60,6 @@ const QUIET: Duration = Duration::from_millis(40);
 const SLOW: Duration = Duration::from_millis(1000);
 /// Kills per installation in the delivery test, before it is recovered and replaced.
 const EPOCH_KILLS: usize = 50;
-
-fn serial() -> MutexGuard<'static, ()> {
-    static SERIAL: Mutex<()> = Mutex::new(());
-    SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 fn minietl() -> PathBuf {
     example_bin(APP, Build::Enabled)

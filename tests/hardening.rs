@@ -11,11 +11,10 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
 use telemetry_tests::server::{Mode, Server};
-use telemetry_tests::{example_bin, run, Build, Run, Sandbox};
+use telemetry_tests::{example_bin, run, serial, Build, Run, Sandbox};
 
 /// The examples' exit-flush bound (the library's default).
 const FLUSH_TIMEOUT: Duration = Duration::from_millis(200);
@@ -26,13 +25,6 @@ const ARGS: [&str; 3] = ["run", "--rows", "5"];
 /// Events of one `minietl run --rows 5`.
 const RUN_EVENTS: usize = 8;
 const FAR_DATE: &str = "Retry-After: Sun, 06 Nov 400000000000 08:49:37 GMT";
-
-fn serial() -> MutexGuard<'static, ()> {
-    static SERIAL: Mutex<()> = Mutex::new(());
-    SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 fn minietl() -> PathBuf {
     example_bin("minietl", Build::Enabled)

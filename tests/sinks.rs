@@ -22,27 +22,18 @@ use std::io::{BufRead as _, BufReader};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use telemetry::sink::{Action, OtlpSink, PostHogSink};
 use telemetry::{Batch, Sink};
 use telemetry_tests::server::{Mode, Request, Server};
-use telemetry_tests::{example_bin, run, workspace_root, Build, Run, Sandbox};
+use telemetry_tests::{example_bin, run, serial, workspace_root, Build, Run, Sandbox};
 
 /// No child may take longer than this.
 const CHILD_LIMIT: Duration = Duration::from_secs(30);
 /// How long a receiver may take to start listening or to see what was sent.
 const WAIT: Duration = Duration::from_secs(15);
-
-/// One test at a time: they start receivers and example processes.
-fn serial() -> MutexGuard<'static, ()> {
-    static SERIAL: Mutex<()> = Mutex::new(());
-    SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 /// A proxy nothing listens on: every request sent through it fails. The sinks must
 /// reach a loopback endpoint directly, whatever the environment names as a proxy.

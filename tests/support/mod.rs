@@ -10,7 +10,7 @@ pub mod server;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -232,6 +232,15 @@ impl Run {
             .filter(|event| event["event"] == name)
             .collect()
     }
+}
+
+/// Runs the tests of one test binary one at a time (each binary has its own lock): for
+/// tests that time exits, kill processes or start receivers on fixed schedules.
+pub fn serial() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Runs `command` to completion, killing it if it takes longer than `limit` (a hang is a
