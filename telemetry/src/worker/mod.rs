@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use crate::call::{self, Channel, Envelope};
 pub(crate) use context::is_ci;
 pub(crate) use policy::Policy;
+pub(crate) use scrub::scrub;
 use thread::Worker;
 pub(crate) use thread::WorkerSettings;
 
