@@ -68,7 +68,7 @@ pub fn disable(config: &Config) -> io::Result<Status> {
 /// Saves the user's choice of **local-only** mode and returns the resulting status:
 /// events are built and written to the local log (`sent_log`), never sent (no network,
 /// no spool), so the user (or their company's policy) can look at what would go out
-/// before opting in with [`enable`](crate::enable).
+/// before opting in with [`enable`].
 ///
 /// Events recorded before an opt-in are never sent after it: `enable` saves its date
 /// (`chosen_at` in the state file) and delivery drops (and logs as dropped) anything
@@ -88,7 +88,7 @@ pub fn set_local(config: &Config) -> io::Result<Status> {
 }
 
 /// Saves the user's [`Level`] and returns the resulting status. `Level::Off` is
-/// [`disable`](crate::disable). `Errors` or `Usage` keep the saved mode if it is `on`
+/// [`disable`]. `Errors` or `Usage` keep the saved mode if it is `on`
 /// or local-only, and turn telemetry on if it was off (the user asked for it to send
 /// something). The effective level is the lowest of this, the host's and
 /// `<APP>_TELEMETRY_LEVEL` (see [`Level`]).

@@ -60,7 +60,7 @@
 //!
 //! **Consent.** `DO_NOT_TRACK`, `<APP>_TELEMETRY_DISABLED`, the host's
 //! [`Config::enabled`], and the user's saved choice ([`enable`], [`disable`]) are checked
-//! first, in that order; [`status`] tells which one decided. A disabled run creates no
+//! first, in that order; [`status()`] tells which one decided. A disabled run creates no
 //! file, starts no thread, hashes nothing and opens no socket. The first enabled run
 //! prints a notice on stderr. With the `clap` feature, `cli` has a ready
 //! `telemetry status | enable | disable | local | level | log | events` subcommand.

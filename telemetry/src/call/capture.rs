@@ -7,7 +7,7 @@
 //! and an end byte after the items of a sequence or a map. That is a copy of the value,
 //! not a serialization into the wire format: no key is stringified, no number formatted,
 //! nothing allocated unless the output grows (a reused buffer, see
-//! [`ArgSlots`](super::ArgSlots)).
+//! [`ArgSlots`](super::record::ArgSlots)).
 //!
 //! On the worker, [`decode`] replays those bytes into `serde_json`'s own value
 //! serializer, making the same calls the value made (but for names, which

@@ -20,7 +20,7 @@
 //! arguments, is hashed on the caller's thread. The hash is the same either way.
 //!
 //! A recorded argument travels the same way, as tagged bytes that the worker turns into
-//! JSON (see [`capture`](super::capture)): inline in the record when short, in
+//! JSON (see [`capture`]): inline in the record when short, in
 //! a reused spill otherwise.
 
 use std::future::Future;
@@ -226,7 +226,7 @@ impl CallGuard {
 
     /// Records the argument at `index` as it is (`record(..)` only), unless the call is
     /// beyond its callsite's event budget. The value is taken as tagged bytes, which the
-    /// worker turns into JSON (see [`capture`](super::capture)).
+    /// worker turns into JSON (see the `capture` module).
     #[inline]
     pub fn record_arg<T: serde::Serialize + ?Sized>(&mut self, index: usize, value: &T) {
         if self.wants_args() {

@@ -15,7 +15,7 @@ use crate::callsite::Callsite;
 use super::capture::{self, Refused};
 
 /// One message from a caller to the runtime (see [`send`](super::send); a finished call
-/// goes through [`send_call`](super::send_call)).
+/// goes through [`send`](super::channel::send)).
 pub(crate) enum Message {
     /// An event sent with [`track`](crate::track).
     Custom(CustomEvent),

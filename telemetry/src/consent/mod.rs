@@ -104,7 +104,7 @@ pub(crate) fn decide(config: &Config) -> Result<Decision, Status> {
     }
 }
 
-/// See [`crate::status`]: what `init` would decide, reading but never writing, with the
+/// See [`crate::status()`]: what `init` would decide, reading but never writing, with the
 /// outcome of the last delivery attempt remembered beside the state file.
 pub(crate) fn status(config: &Config) -> Status {
     let mut status = status_of_consent(config);

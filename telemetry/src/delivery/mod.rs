@@ -1,7 +1,7 @@
 //! Hands batches to the sink and decides what happens to those it refuses.
 //!
 //! For a *durable* sink (the HTTP sink: see [`Sink::durable`]) nothing is lost on the
-//! way: a batch that cannot be delivered now goes to the [spool](spool) on disk, and
+//! way: a batch that cannot be delivered now goes to the [spool] on disk, and
 //! leaves it only once the receiver answered 2xx (or rejected it for good, which is
 //! counted). After a failure the [delivery state](delivery_state) keeps every process
 //! of the app off the network for a back-off window; their events go straight to the

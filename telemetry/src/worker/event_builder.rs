@@ -14,7 +14,7 @@ use crate::event::{Context, Event};
 pub(crate) struct EventBuilder {
     anonymous_id: String,
     context: Context,
-    /// A reading of the monotonic clock ([`clock::now_ns`](crate::clock::now_ns)) and
+    /// A reading of the monotonic clock ([`now_ns`](crate::call::now_ns)) and
     /// the wall-clock time taken with it, so a record's end (a reading of the same
     /// clock) becomes a timestamp without a wall-clock read on the caller's thread.
     base_ns: u64,

@@ -40,7 +40,9 @@
 //! catastrophic backtracking on hostile input), ASCII-only and without Unicode tables,
 //! which this scrubber does not need; it runs only with `error_messages(true)`, on the
 //! worker thread. Hand-written scanners for a dozen token grammars would be harder to
-//! review.
+//! review. That engine has no literal optimisations, so each pass is guarded by literals
+//! every one of its matches contains and skipped when the message has none of them
+//! ([`holds`]): the output is the same, and most messages skip most passes.
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -66,36 +68,46 @@ static URL: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
-/// Token shapes and their placeholders. Prefix families first, generic shapes last.
-static TOKENS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
-    [
+/// Token shapes, their placeholders, and literals one of which every match contains
+/// (see [`holds`]). Prefix families first, generic shapes last.
+static TOKENS: LazyLock<Vec<(Regex, &'static str, &'static [&'static str])>> = LazyLock::new(
+    || {
+        [
         (
             r"(?-u:\b)eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
             "<jwt>",
+            &["eyJ"][..],
         ),
         (
             r"(?-u:\b)(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}(?-u:\b)",
             "<aws-access-key>",
+            &[
+                "A3T", "AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA",
+                "ANVA", "APKA",
+            ],
         ),
         (
             r"(?-u:\b)(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})",
             "<github-token>",
+            &["gh", "github_pat_"],
         ),
-        (r"(?-u:\b)glpat-[A-Za-z0-9_-]{20,}", "<gitlab-token>"),
-        (r"(?-u:\b)xox[abposr]-[A-Za-z0-9-]{10,}", "<slack-token>"),
+        (r"(?-u:\b)glpat-[A-Za-z0-9_-]{20,}", "<gitlab-token>", &["glpat-"]),
+        (r"(?-u:\b)xox[abposr]-[A-Za-z0-9-]{10,}", "<slack-token>", &["xox"]),
         (
             r"(?-u:\b)(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}",
             "<stripe-key>",
+            &["_live_", "_test_"],
         ),
-        (r"(?-u:\b)AIza[0-9A-Za-z_-]{35}", "<google-api-key>"),
-        (r"(?-u:\b)npm_[A-Za-z0-9]{36}", "<npm-token>"),
-        (r"(?-u:\b)pypi-[A-Za-z0-9_-]{50,}", "<pypi-token>"),
-        (r"(?-u:\b)sk-[A-Za-z0-9_-]{20,}", "<api-key>"),
+        (r"(?-u:\b)AIza[0-9A-Za-z_-]{35}", "<google-api-key>", &["AIza"]),
+        (r"(?-u:\b)npm_[A-Za-z0-9]{36}", "<npm-token>", &["npm_"]),
+        (r"(?-u:\b)pypi-[A-Za-z0-9_-]{50,}", "<pypi-token>", &["pypi-"]),
+        (r"(?-u:\b)sk-[A-Za-z0-9_-]{20,}", "<api-key>", &["sk-"]),
     ]
     .into_iter()
-    .map(|(pattern, placeholder)| (regex(pattern), placeholder))
+    .map(|(pattern, placeholder, literals)| (regex(pattern), placeholder, literals))
     .collect()
-});
+    },
+);
 
 /// `Bearer <credential>` and friends (GitHub's `token <credential>` included); the
 /// credential must look like one (a digit or a symbol), so "Basic authentication failed"
@@ -161,9 +173,29 @@ const LONG_MIXED: usize = 32;
 /// What identifies this user and machine, to be removed from messages: compiled once.
 #[derive(Debug, Default)]
 pub(crate) struct Identity {
-    homes: Vec<Regex>,
-    users: Vec<Regex>,
-    hosts: Vec<Regex>,
+    homes: Vec<Guarded>,
+    users: Vec<Guarded>,
+    hosts: Vec<Guarded>,
+}
+
+/// A pattern of the identity, with a literal every match of it contains.
+#[derive(Debug)]
+struct Guarded {
+    pattern: Regex,
+    /// In lower case when the pattern ignores (ASCII) case.
+    literal: String,
+    ignore_case: bool,
+}
+
+impl Guarded {
+    /// Whether the pattern can match `text` (see [`holds`]).
+    fn may_match(&self, text: &str) -> bool {
+        if self.ignore_case {
+            holds_ignoring_case(text, &[&self.literal])
+        } else {
+            holds(text, &[&self.literal])
+        }
+    }
 }
 
 /// This process's identity, looked up on the first scrubbed message.
@@ -242,10 +274,111 @@ pub(crate) fn scrub(text: &str) -> String {
     scrub_with(text, &CURRENT)
 }
 
+/// Whether `text` holds one of `literals`. Every pass below is guarded by literals that
+/// each of its matches contains, and skipped when none is there: most messages hold few
+/// of them, and a substring search costs a fraction of a pass of the regex engine (which
+/// has no literal optimisations). A guard is a necessary condition of a match, never a
+/// sufficient one, so skipping changes no output.
+fn holds(text: &str, literals: &[&str]) -> bool {
+    literals.iter().any(|literal| text.contains(literal))
+}
+
+/// [`holds`] for the case-insensitive patterns, `literals` in lower case: regex-lite's
+/// `(?i)` folds ASCII letters only, and so does this.
+fn holds_ignoring_case(text: &str, literals: &[&str]) -> bool {
+    holds(&text.to_ascii_lowercase(), literals)
+}
+
 /// [`scrub`] with an explicit identity, for tests.
 pub(crate) fn scrub_with(text: &str, identity: &Identity) -> String {
-    let text = PRIVATE_KEY.replace_all(text, "<private-key>");
-    let text = URL.replace_all(&text, |caps: &Captures<'_>| {
+    scrub_passes(text, identity, Guards::On)
+}
+
+/// Whether the passes are skipped when their guard says they cannot match. `Off` is the
+/// reference the tests hold the guarded scrubber to.
+#[derive(Clone, Copy, PartialEq)]
+enum Guards {
+    On,
+    #[cfg_attr(not(test), allow(dead_code))]
+    Off,
+}
+
+/// Every pass, in the order of the module docs, each behind its guard (see [`holds`]).
+fn scrub_passes(text: &str, identity: &Identity, guards: Guards) -> String {
+    let off = guards == Guards::Off;
+    let may = |text: &str, literals: &[&str]| off || holds(text, literals);
+    let may_ignoring_case =
+        |text: &str, literals: &[&str]| off || holds_ignoring_case(text, literals);
+    let mut text = text.to_owned();
+    if may(&text, &["PRIVATE KEY-----"]) {
+        text = replace(&PRIVATE_KEY, &text, "<private-key>");
+    }
+    if may(&text, &["://"]) {
+        text = scrub_urls(&text);
+    }
+    for (pattern, placeholder, literals) in TOKENS.iter() {
+        if may(&text, literals) {
+            text = replace(pattern, &text, placeholder);
+        }
+    }
+    if may_ignoring_case(&text, &["bearer", "basic", "digest", "token"]) {
+        text = scrub_auth_schemes(&text);
+    }
+    if may_ignoring_case(&text, &["pass", "pwd", "secret", "token", "api"]) {
+        text = scrub_secret_options(&text);
+    }
+    if may(&text, &["-p"]) {
+        text = GLUED_PASSWORD
+            .replace_all(&text, "${1}-p<redacted>")
+            .into_owned();
+    }
+    if may(&text, &["=", ":"]) {
+        text = scrub_key_values(&text);
+    }
+    if may(&text, &["@", "%40"]) {
+        text = replace(&EMAIL, &text, "<email>");
+    }
+    if may(&text, &["."]) {
+        text = scrub_ipv4(&text);
+    }
+    for home in &identity.homes {
+        if off || home.may_match(&text) {
+            text = home
+                .pattern
+                .replace_all(&text, |caps: &Captures<'_>| format!("~{}", &caps[1]))
+                .into_owned();
+        }
+    }
+    if may(&text, &["/", "\\"]) {
+        text = scrub_paths(&text);
+    }
+    // Host names first: they often contain the user name (`alice-laptop`).
+    for host in &identity.hosts {
+        if off || host.may_match(&text) {
+            text = replace_word(&text, &host.pattern, "<host>");
+        }
+    }
+    for user in &identity.users {
+        if off || user.may_match(&text) {
+            text = replace_word(&text, &user.pattern, "<user>");
+        }
+    }
+    if off || has_long_run(&text) {
+        text = scrub_long_runs(&text);
+    }
+    text
+}
+
+/// Whether `text` has a run of [`LONG_RUN`]'s characters long enough for it to match:
+/// the guard of the last pass, which every message reaches.
+fn has_long_run(text: &str) -> bool {
+    text.as_bytes()
+        .split(|byte| !(byte.is_ascii_alphanumeric() || b"+/_=-".contains(byte)))
+        .any(|run| run.len() >= LONG_HEX)
+}
+
+fn scrub_urls(text: &str) -> String {
+    URL.replace_all(text, |caps: &Captures<'_>| {
         let credentials = if caps.get(2).is_some() {
             "<redacted>@"
         } else {
@@ -257,70 +390,77 @@ pub(crate) fn scrub_with(text: &str, identity: &Identity) -> String {
             "/…"
         };
         format!("{}://{credentials}{}{rest}", &caps[1], &caps[3])
-    });
-    let mut text = text.into_owned();
-    for (pattern, placeholder) in TOKENS.iter() {
-        text = replace(pattern, &text, placeholder);
-    }
-    let text = AUTH_SCHEME.replace_all(&text, |caps: &Captures<'_>| {
-        let credential = &caps[2];
-        if credential.bytes().any(|byte| !byte.is_ascii_alphabetic()) {
-            format!("{} <redacted>", &caps[1])
-        } else {
-            caps[0].to_owned()
-        }
-    });
-    let text = SECRET_OPTION.replace_all(&text, |caps: &Captures<'_>| {
-        if caps[4].starts_with('<') && caps[4].ends_with('>') {
-            return caps[0].to_owned();
-        }
-        format!("{}{}{}<redacted>", &caps[1], &caps[2], &caps[3])
-    });
-    let text = GLUED_PASSWORD.replace_all(&text, "${1}-p<redacted>");
-    let text = KEY_VALUE.replace_all(&text, |caps: &Captures<'_>| {
-        if caps[3].starts_with('<') && caps[3].ends_with('>') {
-            // Already a placeholder.
-            return caps[0].to_owned();
-        }
-        let quote = match caps[3].chars().next() {
-            Some(quote @ ('"' | '\'')) => quote.to_string(),
-            _ => String::new(),
-        };
-        format!("{}{}{quote}<redacted>{quote}", &caps[1], &caps[2])
-    });
-    let text = EMAIL.replace_all(&text, "<email>");
-    let text = IPV4.replace_all(&text, |caps: &Captures<'_>| {
+    })
+    .into_owned()
+}
+
+fn scrub_auth_schemes(text: &str) -> String {
+    AUTH_SCHEME
+        .replace_all(text, |caps: &Captures<'_>| {
+            let credential = &caps[2];
+            if credential.bytes().any(|byte| !byte.is_ascii_alphabetic()) {
+                format!("{} <redacted>", &caps[1])
+            } else {
+                caps[0].to_owned()
+            }
+        })
+        .into_owned()
+}
+
+fn scrub_secret_options(text: &str) -> String {
+    SECRET_OPTION
+        .replace_all(text, |caps: &Captures<'_>| {
+            if caps[4].starts_with('<') && caps[4].ends_with('>') {
+                return caps[0].to_owned();
+            }
+            format!("{}{}{}<redacted>", &caps[1], &caps[2], &caps[3])
+        })
+        .into_owned()
+}
+
+fn scrub_key_values(text: &str) -> String {
+    KEY_VALUE
+        .replace_all(text, |caps: &Captures<'_>| {
+            if caps[3].starts_with('<') && caps[3].ends_with('>') {
+                // Already a placeholder.
+                return caps[0].to_owned();
+            }
+            let quote = match caps[3].chars().next() {
+                Some(quote @ ('"' | '\'')) => quote.to_string(),
+                _ => String::new(),
+            };
+            format!("{}{}{quote}<redacted>{quote}", &caps[1], &caps[2])
+        })
+        .into_owned()
+}
+
+fn scrub_ipv4(text: &str) -> String {
+    IPV4.replace_all(text, |caps: &Captures<'_>| {
         if caps[0].starts_with("127.") || &caps[0] == "0.0.0.0" {
             caps[0].to_owned()
         } else {
             "<ip>".to_owned()
         }
-    });
-    let mut text = text.into_owned();
-    for home in &identity.homes {
-        text = home
-            .replace_all(&text, |caps: &Captures<'_>| format!("~{}", &caps[1]))
-            .into_owned();
-    }
-    let text = QUOTED_PATH.replace_all(&text, |caps: &Captures<'_>| {
+    })
+    .into_owned()
+}
+
+fn scrub_paths(text: &str) -> String {
+    let text = QUOTED_PATH.replace_all(text, |caps: &Captures<'_>| {
         format!("{}{}{}", &caps[1], file_name(&caps[2]), &caps[3])
     });
-    let text = PATH.replace_all(&text, |caps: &Captures<'_>| {
+    PATH.replace_all(&text, |caps: &Captures<'_>| {
         // A path ending a clause ("open /x/y.csv: not found") keeps its punctuation.
         let path = caps[2].trim_end_matches([':', '.', '!', '?']);
         let tail = &caps[2][path.len()..];
         format!("{}{}{tail}", &caps[1], file_name(path))
-    });
-    let mut text = text.into_owned();
-    // Host names first: they often contain the user name (`alice-laptop`).
-    for host in &identity.hosts {
-        text = replace_word(&text, host, "<host>");
-    }
-    for user in &identity.users {
-        text = replace_word(&text, user, "<user>");
-    }
+    })
+    .into_owned()
+}
+
+fn scrub_long_runs(text: &str) -> String {
     LONG_RUN
-        .replace_all(&text, |caps: &Captures<'_>| {
+        .replace_all(text, |caps: &Captures<'_>| {
             let run = &caps[0];
             let digits = run.bytes().any(|byte| byte.is_ascii_digit());
             let hex = run.bytes().all(|byte| byte.is_ascii_hexdigit())
@@ -348,24 +488,40 @@ fn replace(pattern: &Regex, text: &str, placeholder: &str) -> String {
 
 /// The home directory, with either separator, ASCII case-insensitively, as a whole path
 /// component: `/home/al` must not match inside `/home/alice`.
-fn home_pattern(home: &str) -> Option<Regex> {
+fn home_pattern(home: &str) -> Option<Guarded> {
     let parts: Vec<String> = home.split(['/', '\\']).map(regex_lite::escape).collect();
     let case = if home.is_ascii() { "(?i)" } else { "" };
-    Regex::new(&format!(
+    let pattern = Regex::new(&format!(
         r"{case}{}([/\\]|$|[^A-Za-z0-9._-])",
         parts.join(r"[/\\]")
     ))
-    .ok()
+    .ok()?;
+    // Its last component, which every match spells out.
+    let last = home.split(['/', '\\']).rfind(|part| !part.is_empty())?;
+    Some(guarded(pattern, last, home.is_ascii()))
+}
+
+fn guarded(pattern: Regex, literal: &str, ignore_case: bool) -> Guarded {
+    Guarded {
+        pattern,
+        literal: if ignore_case {
+            literal.to_ascii_lowercase()
+        } else {
+            literal.to_owned()
+        },
+        ignore_case,
+    }
 }
 
 /// `name` as a whole word (ASCII case-insensitive when it is ASCII).
-fn word_pattern(name: &str) -> Option<Regex> {
+fn word_pattern(name: &str) -> Option<Guarded> {
     let case = if name.is_ascii() { "(?i)" } else { "" };
-    Regex::new(&format!(
+    let pattern = Regex::new(&format!(
         "{case}(^|[^A-Za-z0-9_]){}($|[^A-Za-z0-9_])",
         regex_lite::escape(name)
     ))
-    .ok()
+    .ok()?;
+    Some(guarded(pattern, name, name.is_ascii()))
 }
 
 /// Replaces every match of a [`word_pattern`] with `placeholder`.
@@ -831,7 +987,47 @@ mod tests {
         ("10.20.30.40", "10.20.30.40"),
     ];
 
+    /// The guards only skip passes that cannot match: on every real-looking message the
+    /// output is the one of all passes run.
+    #[test]
+    fn the_guards_change_no_output() {
+        let identity = identity();
+        let texts = TABLE
+            .iter()
+            .map(|(text, _)| *text)
+            .chain(MARKED.iter().map(|(text, _)| *text))
+            .chain(PIECES.iter().copied());
+        for text in texts {
+            for text in [
+                text.to_owned(),
+                text.to_ascii_uppercase(),
+                text.to_ascii_lowercase(),
+            ] {
+                assert_eq!(
+                    scrub_passes(&text, &identity, Guards::On),
+                    scrub_passes(&text, &identity, Guards::Off),
+                    "{text:?}"
+                );
+            }
+        }
+    }
+
     proptest! {
+        #[test]
+        fn prop_scrub_guards_change_no_output(text in message(), case in 0u8..3) {
+            let text = match case {
+                0 => text,
+                1 => text.to_ascii_uppercase(),
+                _ => text.to_ascii_lowercase(),
+            };
+            let identity = identity();
+            prop_assert_eq!(
+                scrub_passes(&text, &identity, Guards::On),
+                scrub_passes(&text, &identity, Guards::Off),
+                "from {:?}", text
+            );
+        }
+
         #[test]
         fn prop_scrub_any_message_never_panics_and_leaves_no_secret_run(text in message()) {
             let identity = identity();
