@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use telemetry_tests::server::{minietl_with_tls, Mode, Request, Server, SilentDns};
-use telemetry_tests::{example_bin, run, Build, Run, Sandbox};
+use telemetry_tests::{example_bin, minietl_run_command as command, run, Build, Run, Sandbox};
 
 /// The example's exit-flush bound (the library's default).
 const FLUSH_TIMEOUT: Duration = Duration::from_millis(200);
@@ -48,16 +48,6 @@ fn serial() -> MutexGuard<'static, ()> {
 
 fn minietl() -> PathBuf {
     example_bin("minietl", Build::Enabled)
-}
-
-fn command(sandbox: &Sandbox, endpoint: Option<&str>) -> Command {
-    let mut command = sandbox.command(&minietl());
-    command.args(ARGS);
-    match endpoint {
-        Some(url) => command.env("MINIETL_TELEMETRY_ENDPOINT", url),
-        None => command.env("MINIETL_TELEMETRY_DISABLED", "1"),
-    };
-    command
 }
 
 fn run_against(sandbox: &Sandbox, endpoint: &str) -> Run {

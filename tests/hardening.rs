@@ -14,7 +14,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use telemetry_tests::server::{Mode, Server};
-use telemetry_tests::{example_bin, run, serial, Build, Run, Sandbox};
+use telemetry_tests::{
+    example_bin, minietl_run_command as minietl_command, run, serial, Build, Run, Sandbox,
+};
 
 /// The examples' exit-flush bound (the library's default).
 const FLUSH_TIMEOUT: Duration = Duration::from_millis(200);
@@ -38,16 +40,6 @@ fn custom_sink() -> PathBuf {
 /// digits of the BLAKE3 hash of its URL.
 fn endpoint_key(url: &str) -> String {
     blake3::hash(url.as_bytes()).to_hex()[..16].to_owned()
-}
-
-fn minietl_command(sandbox: &Sandbox, endpoint: Option<&str>) -> Command {
-    let mut command = sandbox.command(&minietl());
-    command.args(ARGS);
-    match endpoint {
-        Some(url) => command.env("MINIETL_TELEMETRY_ENDPOINT", url),
-        None => command.env("MINIETL_TELEMETRY_DISABLED", "1"),
-    };
-    command
 }
 
 fn minietl_run(sandbox: &Sandbox, endpoint: &str) -> Run {

@@ -331,11 +331,15 @@ pub(crate) fn redact_userinfo(url: &str) -> std::borrow::Cow<'_, str> {
 
 /// `mini-etl` becomes `MINI_ETL`: see [`Config::env_prefix`].
 pub(crate) fn env_prefix(app_name: &str) -> String {
-    app_name
-        .chars()
+    identifier(app_name).to_ascii_uppercase()
+}
+
+/// `text` with every character but ASCII letters and digits replaced by `_`.
+pub(crate) fn identifier(text: &str) -> String {
+    text.chars()
         .map(|character| {
             if character.is_ascii_alphanumeric() {
-                character.to_ascii_uppercase()
+                character
             } else {
                 '_'
             }

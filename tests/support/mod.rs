@@ -234,6 +234,18 @@ impl Run {
     }
 }
 
+/// `minietl run --rows 5`, built with telemetry, in `sandbox`: sending to `endpoint`, or,
+/// without one, with telemetry turned off by its variable (the reference of a timing).
+pub fn minietl_run_command(sandbox: &Sandbox, endpoint: Option<&str>) -> Command {
+    let mut command = sandbox.command(&example_bin("minietl", Build::Enabled));
+    command.args(["run", "--rows", "5"]);
+    match endpoint {
+        Some(url) => command.env("MINIETL_TELEMETRY_ENDPOINT", url),
+        None => command.env("MINIETL_TELEMETRY_DISABLED", "1"),
+    };
+    command
+}
+
 /// Runs the tests of one test binary one at a time (each binary has its own lock): for
 /// tests that time exits, kill processes or start receivers on fixed schedules.
 pub fn serial() -> MutexGuard<'static, ()> {

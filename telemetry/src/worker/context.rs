@@ -183,17 +183,7 @@ fn in_wsl() -> bool {
 
 /// `GitHub Actions` becomes `github_actions`.
 fn provider_name(display_name: &str) -> String {
-    display_name
-        .trim()
-        .chars()
-        .map(|character| {
-            if character.is_ascii_alphanumeric() {
-                character.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    crate::config::identifier(display_name.trim()).to_ascii_lowercase()
 }
 
 #[cfg(test)]
