@@ -22,7 +22,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use telemetry_tests::server::{minietl_with_tls, Mode, Request, Server, SilentDns};
-use telemetry_tests::{example_bin, minietl_run_command as command, run, Build, Run, Sandbox};
+use telemetry_tests::{
+    assert_same_output, example_bin, minietl_run_command as command, run, Build, Run, Sandbox,
+};
 
 /// The example's exit-flush bound (the library's default).
 const FLUSH_TIMEOUT: Duration = Duration::from_millis(200);
@@ -98,16 +100,7 @@ fn expected_names() -> &'static [String] {
 /// Same exit code and stdout as with telemetry off, and nothing on stderr but the
 /// first run's notice.
 fn assert_unchanged(reference: &Run, run: &Run, first: bool) {
-    assert_eq!(
-        run.code, reference.code,
-        "exit code; stderr: {}",
-        run.stderr
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&reference.stdout),
-        "stdout"
-    );
+    assert_same_output(reference, run);
     let expected = if first { notice() } else { "" };
     assert_eq!(run.stderr, expected, "stderr");
 }

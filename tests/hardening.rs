@@ -15,7 +15,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use telemetry_tests::server::{Mode, Server};
 use telemetry_tests::{
-    example_bin, minietl_run_command as minietl_command, run, serial, Build, Run, Sandbox,
+    assert_same_output, example_bin, minietl_run_command as minietl_command, run, serial, Build,
+    Run, Sandbox,
 };
 
 /// The examples' exit-flush bound (the library's default).
@@ -51,19 +52,6 @@ fn fastest(mut command: impl FnMut() -> Command) -> Run {
     let mut runs: Vec<Run> = (0..3).map(|_| run(&mut command(), CHILD_LIMIT)).collect();
     runs.sort_by_key(|run| run.elapsed);
     runs.remove(0)
-}
-
-fn assert_same_output(reference: &Run, run: &Run) {
-    assert_eq!(
-        run.code, reference.code,
-        "exit code; stderr: {}",
-        run.stderr
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&reference.stdout),
-        "stdout"
-    );
 }
 
 fn state_dir(sandbox: &Sandbox, app: &str) -> PathBuf {

@@ -246,6 +246,21 @@ pub fn minietl_run_command(sandbox: &Sandbox, endpoint: Option<&str>) -> Command
     command
 }
 
+/// Asserts that `run` exited as `reference` did, with the same stdout: what telemetry
+/// must never change in its host.
+pub fn assert_same_output(reference: &Run, run: &Run) {
+    assert_eq!(
+        run.code, reference.code,
+        "exit code; stderr: {}",
+        run.stderr
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&reference.stdout),
+        "stdout"
+    );
+}
+
 /// Runs the tests of one test binary one at a time (each binary has its own lock): for
 /// tests that time exits, kill processes or start receivers on fixed schedules.
 pub fn serial() -> MutexGuard<'static, ()> {
