@@ -155,6 +155,18 @@ pub(crate) fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<(
         .map_err(|error| error.error)
 }
 
+/// Syncs `dir` itself, so that a rename into it survives a power loss, not only a crash
+/// of the process: for the state file, which holds the user's opt-out. Best effort: some
+/// file systems refuse to sync a directory, and the file is written whole either way.
+pub(crate) fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(dir) = File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
 /// Creates `dir/name` with `bytes` unless it exists. Returns `false` (writing nothing)
 /// when it existed.
 pub(crate) fn create_if_absent(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<bool> {

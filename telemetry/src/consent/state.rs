@@ -176,6 +176,8 @@ pub(crate) fn load(dir: &Path) -> Loaded {
 pub(crate) fn create(dir: &Path, state: &State) -> io::Result<State> {
     fs::create_private_dir(dir)?;
     if fs::create_if_absent(dir, STATE_FILE, &to_bytes(state)?)? {
+        // It may hold an opt-out (`disable` before any run).
+        fs::sync_dir(dir);
         return Ok(state.clone());
     }
     match load(dir) {
@@ -188,7 +190,9 @@ pub(crate) fn create(dir: &Path, state: &State) -> io::Result<State> {
 /// Replaces the state file with `state`, atomically.
 pub(crate) fn store(dir: &Path, state: &State) -> io::Result<()> {
     fs::create_private_dir(dir)?;
-    fs::write_atomic(dir, STATE_FILE, &to_bytes(state)?)
+    fs::write_atomic(dir, STATE_FILE, &to_bytes(state)?)?;
+    fs::sync_dir(dir);
+    Ok(())
 }
 
 fn to_bytes(state: &State) -> io::Result<Vec<u8>> {
