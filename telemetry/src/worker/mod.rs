@@ -18,7 +18,7 @@ pub(crate) use context::is_ci;
 pub(crate) use policy::Policy;
 pub(crate) use scrub::scrub;
 use thread::Worker;
-pub(crate) use thread::WorkerSettings;
+pub(crate) use thread::{Seed, WorkerSettings};
 
 static WORKER: OnceLock<Worker> = OnceLock::new();
 

@@ -47,12 +47,8 @@ const EXIT_SLACK: Duration = Duration::from_millis(5);
 
 /// What the worker needs to build and deliver events.
 pub(crate) struct WorkerSettings {
-    pub(crate) app_name: String,
-    pub(crate) app_version: String,
-    pub(crate) anonymous_id: String,
-    pub(crate) session_id: String,
-    pub(crate) session_seed: u64,
-    pub(crate) base: (u64, SystemTime),
+    /// What the event builder is made from, on first use.
+    pub(crate) seed: Seed,
     pub(crate) delivery: Delivery,
     /// Deliver as soon as this many events wait.
     pub(crate) batch_size: usize,
@@ -123,13 +119,16 @@ enum Builder {
     Ready(Box<EventBuilder>),
 }
 
-struct Seed {
-    app_name: String,
-    app_version: String,
-    anonymous_id: String,
-    session_id: String,
-    session_seed: u64,
-    base: (u64, SystemTime),
+/// The identity of this run's events, from which the event builder is made.
+pub(crate) struct Seed {
+    pub(crate) app_name: String,
+    pub(crate) app_version: String,
+    pub(crate) anonymous_id: String,
+    pub(crate) session_id: String,
+    /// Independent of the session id, so invocation ids reveal nothing about it.
+    pub(crate) session_seed: u64,
+    /// A monotonic reading and the wall-clock time taken with it.
+    pub(crate) base: (u64, SystemTime),
 }
 
 impl Core {
@@ -232,32 +231,20 @@ impl Worker {
         settings: WorkerSettings,
     ) -> Worker {
         let WorkerSettings {
-            app_name,
-            app_version,
-            anonymous_id,
-            session_id,
-            session_seed,
-            base,
+            seed,
             mut delivery,
             batch_size,
             linger,
             policy,
         } = settings;
-        delivery.prepare(&app_version);
+        delivery.prepare(&seed.app_version);
         let handles = delivery.exit_handles();
         let batch_size = batch_size.max(1);
         let shared = Arc::new(Shared {
             control: Mutex::new(Control::default()),
             changed: Condvar::new(),
             core: Mutex::new(Core {
-                builder: Builder::Seed(Box::new(Seed {
-                    app_name,
-                    app_version,
-                    anonymous_id,
-                    session_id,
-                    session_seed,
-                    base,
-                })),
+                builder: Builder::Seed(Box::new(seed)),
                 pending: Vec::new(),
                 in_flight: None,
                 draining: false,

@@ -152,13 +152,14 @@ fn start(mut config: Config) -> Result<Status, Status> {
         budget: config.event_budget,
         channel_capacity: config.channel_capacity,
         worker: worker::WorkerSettings {
-            app_name: config.app_name.clone(),
-            app_version: config.app_version.clone(),
-            anonymous_id: state.anonymous_id.clone(),
-            session_id: session_id.to_string(),
-            // Independent of the session id, so invocation ids reveal nothing about it.
-            session_seed: uuid::Uuid::new_v4().as_u64_pair().0,
-            base: (crate::call::now_ns(), SystemTime::now()),
+            seed: worker::Seed {
+                app_name: config.app_name.clone(),
+                app_version: config.app_version.clone(),
+                anonymous_id: state.anonymous_id.clone(),
+                session_id: session_id.to_string(),
+                session_seed: uuid::Uuid::new_v4().as_u64_pair().0,
+                base: (crate::call::now_ns(), SystemTime::now()),
+            },
             delivery: Delivery::new(sink, cache_dir, receiver)
                 .with_state_dir(Some(dir.clone()))
                 .with_transparency(decided.plan.local, decided.plan.admission()),
