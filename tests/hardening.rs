@@ -10,13 +10,13 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::process::Command;
+use std::time::{Duration, SystemTime};
 
 use telemetry_tests::server::{Mode, Server};
 use telemetry_tests::{
-    assert_same_output, example_bin, minietl_run_command as minietl_command, run, serial, Build,
-    Run, Sandbox,
+    assert_same_output, example_bin, minietl_run_command as minietl_command, run, run_watching,
+    serial, Build, Run, Sandbox,
 };
 
 /// The examples' exit-flush bound (the library's default).
@@ -294,29 +294,9 @@ fn a_lock_file_planted_as_a_link_never_creates_its_target() {
 /// Runs `command`, sampling the child's peak resident memory (`VmHWM`, Linux) until
 /// it exits. Returns the run and the peak in KiB.
 fn run_measuring_memory(command: &mut Command) -> (Run, u64) {
-    use std::io::Read as _;
-    let started = Instant::now();
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut stdout_pipe = child.stdout.take().unwrap();
-    let mut stderr_pipe = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut buffer = Vec::new();
-        let _ = stdout_pipe.read_to_end(&mut buffer);
-        buffer
-    });
-    let err = std::thread::spawn(move || {
-        let mut buffer = Vec::new();
-        let _ = stderr_pipe.read_to_end(&mut buffer);
-        buffer
-    });
-    let status_file = format!("/proc/{}/status", child.id());
     let mut peak = 0;
-    let status = loop {
-        if let Ok(text) = std::fs::read_to_string(&status_file) {
+    let run = run_watching(command, CHILD_LIMIT, |pid| {
+        if let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
             if let Some(kib) = text
                 .lines()
                 .find(|line| line.starts_with("VmHWM:"))
@@ -326,22 +306,7 @@ fn run_measuring_memory(command: &mut Command) -> (Run, u64) {
                 peak = peak.max(kib);
             }
         }
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > CHILD_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("child did not exit within {CHILD_LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    };
-    let run = Run {
-        code: status.code(),
-        stdout: out.join().unwrap_or_default(),
-        stderr: String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned(),
-        elapsed: started.elapsed(),
-    };
+    });
     (run, peak)
 }
 

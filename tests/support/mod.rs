@@ -273,6 +273,12 @@ pub fn serial() -> MutexGuard<'static, ()> {
 /// Runs `command` to completion, killing it if it takes longer than `limit` (a hang is a
 /// test failure, not a stuck CI).
 pub fn run(command: &mut Command, limit: Duration) -> Run {
+    run_watching(command, limit, |_| {})
+}
+
+/// [`run`], calling `watch` with the child's process id about every millisecond while it
+/// runs (to sample its memory, say).
+pub fn run_watching(command: &mut Command, limit: Duration, mut watch: impl FnMut(u32)) -> Run {
     use std::io::Read as _;
     let start = Instant::now();
     let mut child = command
@@ -295,6 +301,7 @@ pub fn run(command: &mut Command, limit: Duration) -> Run {
     });
     let deadline = start + limit;
     let status = loop {
+        watch(child.id());
         match child.try_wait().expect("wait for example") {
             Some(status) => break status,
             None if Instant::now() >= deadline => {
