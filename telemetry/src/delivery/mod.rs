@@ -414,7 +414,7 @@ impl Delivery {
 
     /// The bookkeeping of an [`attempt`](Delivery::attempt): the delivery record, the
     /// sent log, the count of lost events, a `410 Gone`.
-    pub(crate) fn settle(&mut self, batch: &Batch, attempt: Attempt) -> Sent {
+    pub(crate) fn settle(&mut self, batch: &Batch, attempt: Attempt) {
         let Attempt {
             result,
             too_large,
@@ -438,7 +438,6 @@ impl Delivery {
                 self.round_trip = Some(took);
                 self.delivery_state.succeeded();
                 self.log_accepted(&batch.batch);
-                Sent::Delivered
             }
             Err(error) => match error.action() {
                 Action::Retry(after) => {
@@ -447,7 +446,6 @@ impl Delivery {
                         "delivery of {events} events failed ({error}); {}",
                         self.next_attempt()
                     ));
-                    Sent::Retry
                 }
                 Action::Drop | Action::Split => {
                     crate::diag::debug(format_args!(
@@ -457,13 +455,11 @@ impl Delivery {
                     self.record_lost(events as u64);
                     let reason = format!("rejected by the receiver: {error}");
                     self.log(LogOutcome::Dropped, Some(&reason), &batch.batch);
-                    Sent::Rejected
                 }
                 Action::Stop => {
                     let reason = format!("the receiver stopped this installation: {error}");
                     self.log(LogOutcome::Dropped, Some(&reason), &batch.batch);
                     self.stop(&error.to_string(), events as u64);
-                    Sent::Gone
                 }
             },
         }
